@@ -1,0 +1,59 @@
+# mmbook: `make book` and `make test` do all set-up themselves (a venv in .venv from requirements.txt).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB_FLAGS := -W -n --keep-going --all
+
+.PHONY: env book test lint unit nbval browser notebooks notebook bench set-repo clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+## book: execute every chapter and build the HTML book into _build/html (fails on any cell error or warning)
+book: env
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+## test: lint, unit tests, notebook regression (nbval), then the rendered book in headless chromium
+test: env lint unit nbval browser
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: env
+	$(BIN)/pytest tests -m "not browser"
+
+nbval: env
+	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg book/*.ipynb
+
+browser: env
+	$(BIN)/pytest tests -m browser
+
+## notebooks: regenerate every book/*.ipynb from its .md and execute it (commit the result)
+notebooks: env
+	$(BIN)/python tools/make_notebooks.py book/*.md
+
+## notebook NB=cca: the same for one chapter
+notebook: env
+	$(BIN)/python tools/make_notebooks.py book/$(NB).md
+
+## bench: mmlib against its peers; writes benchmarks/results/
+bench: env
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/run.py
+
+## set-repo URL=https://github.com/you/mmbook BRANCH=main: where the book is published
+set-repo: env
+	$(BIN)/python tools/set_repository.py "$(URL)" "$(BRANCH)"
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

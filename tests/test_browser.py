@@ -1,0 +1,125 @@
+"""The rendered book, opened in a real headless browser (Debian's chromium, driven by playwright).
+
+Fails when a plotly figure did not draw, math did not render, an image is broken, or a page logged a
+JavaScript error. Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
+(`make book`) unless _build/html is newer than every chapter and every mmlib file.
+Under CI=true the test is required; elsewhere it skips when chromium is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    message = "chromium not found: `sudo apt-get install chromium` (Debian/Ubuntu) or set CHROMIUM=/path/to/it"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " — required under CI=true")
+    pytest.skip(message)
+
+
+def _pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [f"{f}.html" for f in files]
+
+
+def _book_is_current() -> bool:
+    index = HTML / "index.html"
+    if not index.exists():
+        return False
+    built = index.stat().st_mtime
+    sources = [*ROOT.glob("book/*.md"), *ROOT.glob("mmlib/*.py"), ROOT / "_config.yml", ROOT / "_toc.yml"]
+    return all(p.stat().st_mtime < built for p in sources)
+
+
+@pytest.fixture(scope="module")
+def site():
+    chromium = _chromium()
+    if not _book_is_current():
+        subprocess.run(["make", "book"], cwd=ROOT, check=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield chromium, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    from playwright.sync_api import sync_playwright
+
+    chromium, _ = site
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("page_path", _pages())
+def test_page_renders(site, browser, page_path):
+    _, base = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
+    page.goto(f"{base}/{page_path}", wait_until="load")
+
+    # math: wait for MathJax to typeset, then every math element must hold a rendered container
+    n_math = page.locator(".math").count()
+    if n_math:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("MathJax.startup.promise")
+        rendered = page.locator(".math mjx-container").count()
+        assert rendered >= n_math, f"{page_path}: {rendered} of {n_math} math elements rendered"
+        assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported a TeX error"
+
+    # plotly: every figure div must have drawn its SVG
+    n_plotly = page.locator("div.plotly-graph-div").count()
+    if n_plotly:
+        page.wait_for_function(
+            "n => document.querySelectorAll('div.plotly-graph-div .main-svg').length >= n",
+            arg=n_plotly,
+            timeout=20000,
+        )
+
+    # images (matplotlib figures): all loaded
+    broken = page.evaluate(
+        "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert not broken, f"{page_path}: broken images {broken}"
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / (page_path.replace("/", "_").replace(".html", ".png"))), full_page=True)
+    page.close()
+    assert not errors, f"{page_path}: " + "; ".join(errors)
