@@ -42,7 +42,9 @@ def test_paired_notebook_has_the_same_cells(chapter: Path):
         f"{chapter.name} has {len(from_md)} cells, {ipynb.name} {len(from_ipynb)}: run `make notebook NB={chapter.stem}`"
     )
     for i, (a, b) in enumerate(zip(from_md, from_ipynb, strict=True)):
-        assert a == b, f"cell {i} differs between {chapter.name} and {ipynb.name}: run `make notebook NB={chapter.stem}`"
+        assert a == b, (
+            f"cell {i} differs between {chapter.name} and {ipynb.name}: run `make notebook NB={chapter.stem}`"
+        )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -61,7 +63,9 @@ def test_chapter_conventions(chapter: Path):
     notebook = jupytext.read(chapter)
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     first = code_cells[0].source
-    assert "google.colab" in first and "pip" in first, "the first code cell must be the Colab install cell"
+    assert "google.colab" in first and "pip" in first, (
+        "the first code cell must be the Colab install cell"
+    )
     url = CONFIG["repository"]["url"]
     branch = CONFIG["repository"]["branch"]
     assert f"git+{url}@{branch}" in first, (
@@ -69,7 +73,9 @@ def test_chapter_conventions(chapter: Path):
         f"({url}@{branch}): run `make set-repo URL={url} BRANCH={branch}`"
     )
     code = "\n".join(c.source for c in code_cells)
-    assert re.search(r"^(import mmlib|from mmlib)", code, re.M), f"{chapter.name} never imports mmlib"
+    assert re.search(r"^(import mmlib|from mmlib)", code, re.M), (
+        f"{chapter.name} never imports mmlib"
+    )
     tagged = [c for c in code_cells if "nbval-check-output" in c.metadata.get("tags", [])]
     assert tagged, f"{chapter.name} has no cell tagged nbval-check-output with its key numbers"
 
@@ -80,9 +86,13 @@ def test_every_glued_name_in_the_prose_is_computed(chapter: Path):
     used = set(re.findall(r"\{glue(?::\w+)?\}`([\w-]+)", text))
     code = _code(chapter)
     glued = set(re.findall(r"glue\(\s*[\"']([\w-]+)[\"']", code))
-    dynamic = re.search(r"glue\(\s*f[\"']", code)  # names built in a loop cannot be listed statically
+    dynamic = re.search(
+        r"glue\(\s*f[\"']", code
+    )  # names built in a loop cannot be listed statically
     missing = used - glued
-    assert dynamic or not missing, f"{chapter.name} shows numbers that are never glued: {sorted(missing)}"
+    assert dynamic or not missing, (
+        f"{chapter.name} shows numbers that are never glued: {sorted(missing)}"
+    )
 
 
 def test_every_chapter_is_in_the_toc():

@@ -36,7 +36,9 @@ CHROMIUM_FLAGS = [
 
 
 def _chromium() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if path:
         return path
     message = "chromium not found: `sudo apt-get install chromium` (Debian/Ubuntu) or set CHROMIUM=/path/to/it"
@@ -56,7 +58,12 @@ def _book_is_current() -> bool:
     if not index.exists():
         return False
     built = index.stat().st_mtime
-    sources = [*ROOT.glob("book/*.md"), *ROOT.glob("mmlib/*.py"), ROOT / "_config.yml", ROOT / "_toc.yml"]
+    sources = [
+        *ROOT.glob("book/*.md"),
+        *ROOT.glob("mmlib/*.py"),
+        ROOT / "_config.yml",
+        ROOT / "_toc.yml",
+    ]
     return all(p.stat().st_mtime < built for p in sources)
 
 
@@ -91,14 +98,19 @@ def test_page_renders(site, browser, page_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
     page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
     page.goto(f"{base}/{page_path}", wait_until="load")
 
     # math: wait for MathJax to typeset, then every math element must hold a rendered container
     n_math = page.locator(".math").count()
     if n_math:
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.wait_for_function(
+            "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
+        )
         page.evaluate("MathJax.startup.promise")
         rendered = page.locator(".math mjx-container").count()
         assert rendered >= n_math, f"{page_path}: {rendered} of {n_math} math elements rendered"
@@ -120,6 +132,8 @@ def test_page_renders(site, browser, page_path):
     assert not broken, f"{page_path}: broken images {broken}"
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / (page_path.replace("/", "_").replace(".html", ".png"))), full_page=True)
+    page.screenshot(
+        path=str(SHOTS / (page_path.replace("/", "_").replace(".html", ".png"))), full_page=True
+    )
     page.close()
     assert not errors, f"{page_path}: " + "; ".join(errors)

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import jupytext
-import nbformat
 from nbclient import NotebookClient
 
 BUDGET_S = 120.0
@@ -26,7 +25,10 @@ def build(md_path: Path) -> float:
     os.environ["MMBOOK_BUILD"] = "1"
     start = time.perf_counter()
     NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(md_path.parent)}}
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(md_path.parent)}},
     ).execute()
     seconds = time.perf_counter() - start
     jupytext.write(notebook, md_path.with_suffix(".ipynb"), fmt="ipynb")

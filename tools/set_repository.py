@@ -1,6 +1,6 @@
 """Point the book at the repository it is published from: _config.yml and every chapter's Colab cell.
 
-    python tools/set_repository.py https://github.com/you/mmbook main
+python tools/set_repository.py https://github.com/you/mmbook main
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def main(url: str, branch: str) -> int:
     config.write_text(text)
     for chapter in sorted((ROOT / "book").glob("*.md")):
         source = chapter.read_text()
-        new = re.sub(r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+", f"git+{url}@{branch}", source)
+        new = re.sub(
+            r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+", f"git+{url}@{branch}", source
+        )
         if new != source:
             chapter.write_text(new)
             print(f"updated {chapter.relative_to(ROOT)}")

@@ -1,0 +1,227 @@
+"""Figures the chapters share: embeddings coloured by class, training curves, correlation bars, image grids.
+
+Interactive figures (hover to read a point's label or value) are plotly; image grids are matplotlib,
+where a static picture is what the reader wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "correlation_bars",
+    "embedding_scatter",
+    "embeddings_side_by_side",
+    "image_grid",
+    "training_curves",
+]
+
+
+def _as_2d(Z, name: str, min_cols: int = 2) -> np.ndarray:
+    try:
+        Z = np.asarray(Z, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array, got {type(Z).__name__}") from err
+    if Z.ndim != 2 or Z.shape[1] < min_cols:
+        raise ValueError(
+            f"{name} must be a 2-D array with at least {min_cols} columns, got shape {Z.shape}"
+        )
+    if not np.all(np.isfinite(Z)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return Z
+
+
+def _labels(y, n: int) -> np.ndarray | None:
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"labels must be 1-D with one entry per point ({n}), got shape {y.shape}")
+    return y
+
+
+def _scatter_traces(Z: np.ndarray, y: np.ndarray | None, dims: tuple[int, int], showlegend: bool):
+    import plotly.graph_objects as go
+
+    i, j = dims
+    if y is None:
+        return [
+            go.Scattergl(x=Z[:, i], y=Z[:, j], mode="markers", marker={"size": 4}, showlegend=False)
+        ]
+    palette = _palette()
+    traces = []
+    for k, label in enumerate(np.unique(y)):
+        mask = y == label
+        traces.append(
+            go.Scattergl(
+                x=Z[mask, i],
+                y=Z[mask, j],
+                mode="markers",
+                name=str(label),
+                legendgroup=str(label),
+                showlegend=showlegend,
+                marker={"size": 4, "color": palette[k % len(palette)]},
+            )
+        )
+    return traces
+
+
+def _palette() -> list[str]:
+    import plotly.express as px
+
+    return px.colors.qualitative.D3 + px.colors.qualitative.Set2
+
+
+def embedding_scatter(
+    Z, y=None, *, dims: tuple[int, int] = (0, 1), title: str = "", labels=("dim 1", "dim 2")
+):
+    """Scatter two coordinates of an embedding, one colour per class.
+
+    Parameters
+    ----------
+    Z : array of shape (n_samples, k), k >= 2
+        The embedding (canonical variates, the shared G of GCCA, a UMAP, ...).
+    y : array of shape (n_samples,), optional
+        Class of each point; one trace (and legend entry) per class.
+    dims : (int, int)
+        Which two columns to plot.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    Z = _as_2d(Z, "Z")
+    dims = _check_dims(dims, Z.shape[1])
+    fig = go.Figure(_scatter_traces(Z, _labels(y, Z.shape[0]), dims, showlegend=True))
+    fig.update_layout(
+        title=title, xaxis_title=labels[0], yaxis_title=labels[1], height=420, legend_title="class"
+    )
+    return fig
+
+
+def embeddings_side_by_side(
+    embeddings: Mapping[str, np.ndarray], y=None, *, dims=(0, 1), height: int = 380
+):
+    """Several embeddings of the same samples next to each other, coloured alike.
+
+    Parameters
+    ----------
+    embeddings : mapping of title -> array (n_samples, k)
+        For example ``{"GCCA": G_linear, "DGCCA": G_deep}``; all with the same ``n_samples``.
+    y : array of shape (n_samples,), optional
+        Class of each sample.
+    """
+    from plotly.subplots import make_subplots
+
+    if not isinstance(embeddings, Mapping) or not embeddings:
+        raise TypeError("embeddings must be a non-empty mapping of title -> array")
+    arrays = {str(k): _as_2d(v, f"embeddings[{k!r}]") for k, v in embeddings.items()}
+    sizes = {k: v.shape[0] for k, v in arrays.items()}
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"all embeddings must have the same number of samples, got {sizes}")
+    n = next(iter(sizes.values()))
+    y = _labels(y, n)
+    fig = make_subplots(rows=1, cols=len(arrays), subplot_titles=list(arrays))
+    for col, Z in enumerate(arrays.values(), start=1):
+        d = _check_dims(dims, Z.shape[1])
+        for trace in _scatter_traces(Z, y, d, showlegend=col == 1):
+            fig.add_trace(trace, row=1, col=col)
+    fig.update_layout(height=height, legend_title="class")
+    return fig
+
+
+def training_curves(history, *, title: str = "training"):
+    """Training and validation loss per epoch from a ``History`` (or a dict of lists).
+
+    Parameters
+    ----------
+    history : mmlib.training.History or mapping
+        Must provide ``train_loss``; ``val_loss`` and ``val_score`` are drawn when present and non-empty.
+    """
+    import plotly.graph_objects as go
+
+    data = history.as_dict() if hasattr(history, "as_dict") else history
+    if not isinstance(data, Mapping) or "train_loss" not in data:
+        raise TypeError("history must be a History or a mapping with a 'train_loss' list")
+    fig = go.Figure()
+    for key in ("train_loss", "val_loss", "val_score"):
+        values = data.get(key)
+        if values is not None and len(values) > 0:
+            values = np.asarray(values, dtype=float)
+            fig.add_trace(
+                go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=key)
+            )
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="value", height=360)
+    return fig
+
+
+def correlation_bars(
+    estimated: Mapping[str, Sequence[float]], *, title: str = "canonical correlations"
+):
+    """Grouped bars of canonical correlations (or eigenvalues), one group per component.
+
+    Parameters
+    ----------
+    estimated : mapping of name -> sequence of float
+        For example ``{"true": rho, "mmlib CCA": cca.canonical_correlations_}``.
+    """
+    import plotly.graph_objects as go
+
+    if not isinstance(estimated, Mapping) or not estimated:
+        raise TypeError("estimated must be a non-empty mapping of name -> values")
+    fig = go.Figure()
+    for name, values in estimated.items():
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1:
+            raise ValueError(f"estimated[{name!r}] must be 1-D, got shape {values.shape}")
+        fig.add_trace(
+            go.Bar(x=[f"pair {i + 1}" for i in range(len(values))], y=values, name=str(name))
+        )
+    fig.update_layout(title=title, barmode="group", yaxis_title="correlation", height=360)
+    return fig
+
+
+def image_grid(
+    images, *, shape: tuple[int, int], titles: Sequence[str] | None = None, ncols: int = 8
+):
+    """Show flattened images (one per row of ``images``) in a grid; returns the matplotlib figure.
+
+    Parameters
+    ----------
+    images : array of shape (n_images, h * w)
+    shape : (h, w)
+        The image shape each row is reshaped to.
+    """
+    import matplotlib.pyplot as plt
+
+    images = _as_2d(images, "images", min_cols=1)
+    if len(shape) != 2 or int(shape[0]) * int(shape[1]) != images.shape[1]:
+        raise ValueError(f"shape {tuple(shape)} does not match {images.shape[1]} pixels per image")
+    if titles is not None and len(titles) != images.shape[0]:
+        raise ValueError(f"got {len(titles)} titles for {images.shape[0]} images")
+    if not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    n = images.shape[0]
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.4 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(images[k].reshape(shape), cmap="gray_r")
+            if titles is not None:
+                ax.set_title(str(titles[k]), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _check_dims(dims, k: int) -> tuple[int, int]:
+    if len(dims) != 2 or not all(isinstance(d, (int, np.integer)) for d in dims):
+        raise TypeError(f"dims must be two column indices, got {dims!r}")
+    if not all(0 <= d < k for d in dims):
+        raise ValueError(f"dims {tuple(dims)} out of range for an embedding with {k} columns")
+    return int(dims[0]), int(dims[1])

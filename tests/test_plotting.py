@@ -1,0 +1,85 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from mmlib import plotting
+
+
+@pytest.fixture
+def embedding():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
+
+
+def test_embedding_scatter_has_one_trace_per_class(embedding):
+    Z, y = embedding
+    fig = plotting.embedding_scatter(Z, y, dims=(0, 2))
+    assert len(fig.data) == 3
+    np.testing.assert_array_equal(fig.data[1].x, Z[y == 1, 0])
+    np.testing.assert_array_equal(fig.data[1].y, Z[y == 1, 2])
+
+
+def test_side_by_side_shares_one_legend(embedding):
+    Z, y = embedding
+    fig = plotting.embeddings_side_by_side({"a": Z, "b": -Z}, y)
+    assert len(fig.data) == 6
+    assert sum(bool(t.showlegend) for t in fig.data) == 3
+
+
+def test_training_curves_draws_what_is_there():
+    fig = plotting.training_curves(
+        {"train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0], "val_score": []}
+    )
+    assert [t.name for t in fig.data] == ["train_loss", "val_loss"]
+    np.testing.assert_array_equal(fig.data[0].x, [1, 2, 3])
+
+
+def test_correlation_bars_groups_components():
+    fig = plotting.correlation_bars({"true": [0.9, 0.5], "estimated": [0.89, 0.52]})
+    assert len(fig.data) == 2 and list(fig.data[0].x) == ["pair 1", "pair 2"]
+
+
+def test_image_grid_layout():
+    fig = plotting.image_grid(np.zeros((5, 64)), shape=(8, 8), titles=list("abcde"), ncols=2)
+    assert len(fig.axes) == 6  # 3 rows x 2 columns, the last one empty
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: plotting.embedding_scatter(np.zeros(5)), ValueError, "2-D"),
+        (lambda: plotting.embedding_scatter(np.full((4, 2), np.nan)), ValueError, "NaN"),
+        (
+            lambda: plotting.embedding_scatter(np.zeros((4, 2)), y=[0, 1]),
+            ValueError,
+            "one entry per point",
+        ),
+        (
+            lambda: plotting.embedding_scatter(np.zeros((4, 2)), dims=(0, 5)),
+            ValueError,
+            "out of range",
+        ),
+        (lambda: plotting.embedding_scatter([["a", "b"]]), TypeError, "numeric"),
+        (lambda: plotting.embeddings_side_by_side({}), TypeError, "non-empty"),
+        (
+            lambda: plotting.embeddings_side_by_side(
+                {"a": np.zeros((4, 2)), "b": np.zeros((5, 2))}
+            ),
+            ValueError,
+            "same number",
+        ),
+        (lambda: plotting.training_curves([1, 2]), TypeError, "train_loss"),
+        (lambda: plotting.correlation_bars({"a": [[1.0]]}), ValueError, "1-D"),
+        (
+            lambda: plotting.image_grid(np.zeros((2, 10)), shape=(3, 3)),
+            ValueError,
+            "does not match",
+        ),
+    ],
+)
+def test_bad_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
