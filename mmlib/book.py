@@ -25,6 +25,10 @@ def glue(name: str, value, display: bool = False) -> None:
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"glue name must be a non-empty string, got {name!r}")
+    # numpy scalars would reach the prose as "np.float64(0.9)", which a format like {glue:text}`x:.3f`
+    # cannot parse: hand over the plain Python number
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:  # Colab, or a bare Python: no prose to fill in
