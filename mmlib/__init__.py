@@ -4,11 +4,73 @@ The library behind the mmbook tutorials. Every estimator takes a list of views
 (arrays of shape ``(n_samples, n_features_j)``, samples as rows) and follows the
 scikit-learn conventions: ``fit(views)``, ``transform(views)``, learned
 attributes ending in ``_``.
+
+The numpy side (``CCA``, ``GCCA``, metrics, data sets) imports without torch; the deep
+models, losses and training loop load torch on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+
+from mmlib import book, datasets, metrics, plotting
+from mmlib.datasets import MultiViewDataset
+from mmlib.linear import CCA, GCCA
+from mmlib.metrics import (
+    canonical_correlations,
+    linear_probe,
+    paired_correlations,
+    recall_at_k,
+    total_correlation,
+)
 
 __version__ = "0.1.0"
 
-from mmlib import book
+# torch-backed names, imported lazily (PEP 562) so `import mmlib` stays light
+_LAZY = {
+    "DCCA": "mmlib.models",
+    "DGCCA": "mmlib.models",
+    "DCCAModule": "mmlib.models",
+    "DGCCAModule": "mmlib.models",
+    "MLP": "mmlib.nets",
+    "cca_loss": "mmlib.losses",
+    "gcca_loss": "mmlib.losses",
+    "train": "mmlib.training",
+    "History": "mmlib.training",
+    "NonFiniteLossError": "mmlib.training",
+    "losses": "mmlib.losses",
+    "nets": "mmlib.nets",
+    "models": "mmlib.models",
+    "training": "mmlib.training",
+}
+
+__all__ = [
+    "CCA",
+    "GCCA",
+    "MultiViewDataset",
+    "book",
+    "canonical_correlations",
+    "datasets",
+    "linear_probe",
+    "metrics",
+    "paired_correlations",
+    "plotting",
+    "recall_at_k",
+    "total_correlation",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        return module if module.__name__.endswith(name) else getattr(module, name)
+    raise AttributeError(f"module 'mmlib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
+
 
 if book.in_book_build():
     book.use_book_plotly_renderer()

@@ -1,0 +1,597 @@
+r"""Linear multiview methods: canonical correlation analysis (CCA) and generalized CCA (GCCA).
+
+Both estimators reduce the data to the same sufficient statistics, the sample count, the mean and
+the centred co-moment matrix of the concatenated views, so that ``fit`` and ``partial_fit`` (chunks
+of samples) share one code path and no ``n x n`` matrix is ever formed.
+
+**Conventions.**
+
+* Views are arrays of shape ``(n_samples, n_features_j)``, samples as rows, computed in float64.
+* Covariances use ``1 / (n - 1)``:
+  :math:`C_{ij} = \tfrac{1}{n-1} (X_i - \bar x_i)^\top (X_j - \bar x_j)`.
+* The ridge ``reg`` is dimensionless, one number in ``[0, 1)`` (or one per view). View ``j``'s
+  covariance is shrunk towards a scaled identity with the same trace,
+
+  .. math:: C_{jj}(\mathrm{reg}) = (1 - \mathrm{reg})\, C_{jj}
+            + \mathrm{reg}\, \frac{\operatorname{tr} C_{jj}}{d_j} I,
+
+  so multiplying a view by a constant changes nothing, with or without ridge. ``reg = 0`` is plain
+  CCA; ``reg -> 1`` ignores the within-view correlations (partial least squares-like directions).
+  GCCA uses the same matrix divided by ``1 - reg``, a ridge regression of ``G`` on each view
+  (see :class:`GCCA`).
+* Rank-deficient covariances (``reg = 0`` with ``n <= d_j`` or collinear features) are inverted on
+  their range only: eigen-directions with eigenvalue ``<= tol * largest`` are dropped (a
+  pseudo-inverse square root), so results stay finite.
+
+References
+----------
+Hotelling, H. (1936). Relations between two sets of variates. Biometrika 28, 321-377.
+Kettenring, J. R. (1971). Canonical analysis of several sets of variables. Biometrika 58, 433-451.
+Chan, T. F., Golub, G. H., LeVeque, R. J. (1979). Updating formulae and a pairwise algorithm for
+computing sample variances. Technical report STAN-CS-79-773, Stanford University.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mmlib._checks import (
+    check_array,
+    check_fraction,
+    check_is_fitted,
+    check_n_components,
+    check_n_features,
+    check_positive_int,
+    check_reg,
+    check_views,
+)
+
+__all__ = ["CCA", "GCCA"]
+
+
+# ----------------------------------------------------------------------------------------------
+# shared numerical pieces
+# ----------------------------------------------------------------------------------------------
+
+
+def _default_tol(dim: int) -> float:
+    """Relative eigenvalue floor: eigenvalues below ``tol * largest`` count as zero."""
+    return 100.0 * max(dim, 1) * np.finfo(np.float64).eps
+
+
+def _ridge(C: np.ndarray, reg: float) -> np.ndarray:
+    r"""Shrink a covariance: :math:`(1 - r) C + r \,(\operatorname{tr} C / d)\, I` (scale-free)."""
+    if reg == 0.0:
+        return C
+    d = C.shape[0]
+    return (1.0 - reg) * C + (reg * np.trace(C) / d) * np.eye(d)
+
+
+def _inv_sqrt_factor(C: np.ndarray, tol: float) -> np.ndarray:
+    r"""Whitening factor :math:`E = V_r \Lambda_r^{-1/2}` of a covariance, shape ``(d, rank)``.
+
+    ``E @ E.T`` is the pseudo-inverse of ``C`` and ``E.T @ C @ E = I_rank``: the columns of
+    ``X @ E`` are uncorrelated with unit variance. Directions with eigenvalue ``<= tol * largest``
+    are dropped, so a rank-deficient ``C`` gives a thinner ``E`` instead of NaN or inf.
+    """
+    w, V = np.linalg.eigh(C)
+    w, V = w[::-1], V[:, ::-1]  # descending
+    if not w.size or w[0] <= 0.0:  # a constant view: nothing to whiten
+        return np.zeros((C.shape[0], 0))
+    keep = w > tol * w[0]
+    return V[:, keep] / np.sqrt(w[keep])
+
+
+def _fix_signs(columns: np.ndarray) -> np.ndarray:
+    """Signs (+1/-1) that make the largest-magnitude entry of each column positive."""
+    idx = np.argmax(np.abs(columns), axis=0)
+    signs = np.sign(columns[idx, np.arange(columns.shape[1])])
+    signs[signs == 0] = 1.0
+    return signs
+
+
+class _MomentAccumulator:
+    r"""Count, mean and centred co-moment matrix of the concatenated views, merged chunk by chunk.
+
+    The merge of two chunks ``a`` and ``b`` is the pairwise update of Chan, Golub & LeVeque (1979):
+
+    .. math:: \delta = \bar x_b - \bar x_a,\quad n = n_a + n_b,\quad
+              \bar x = \bar x_a + \delta\, n_b / n,\quad
+              M = M_a + M_b + \delta \delta^\top n_a n_b / n,
+
+    where :math:`M = \sum_i (x_i - \bar x)(x_i - \bar x)^\top`. It never subtracts large raw sums,
+    so it is as accurate as centring all the data at once. Memory: ``O(D^2)``, ``D = sum d_j``.
+    """
+
+    def __init__(self, n_features: Sequence[int]):
+        self.n_features = [int(d) for d in n_features]
+        dim = sum(self.n_features)
+        self.n = 0
+        self.mean = np.zeros(dim)
+        self.comoment = np.zeros((dim, dim))
+
+    def update(self, views: Sequence[np.ndarray]) -> None:
+        X = np.hstack(views)
+        n_b = X.shape[0]
+        mean_b = X.mean(axis=0)
+        Xc = X - mean_b
+        M_b = Xc.T @ Xc
+        if self.n == 0:
+            self.n, self.mean, self.comoment = n_b, mean_b, M_b
+            return
+        n = self.n + n_b
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self.comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
+        self.n = n
+
+    def covariance(self) -> np.ndarray:
+        """The ``(D, D)`` sample covariance (``1 / (n - 1)``), exactly symmetric."""
+        C = self.comoment / (self.n - 1)
+        return 0.5 * (C + C.T)
+
+    def slices(self) -> list[slice]:
+        """Where each view's features sit in the concatenation."""
+        ends = np.cumsum([0, *self.n_features])
+        return [slice(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:], strict=True)]
+
+    def means(self) -> list[np.ndarray]:
+        return [self.mean[s].copy() for s in self.slices()]
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):  # arrays
+        return False
+
+
+def _check_tol(tol, dim: int) -> float:
+    if tol is None:
+        return _default_tol(dim)
+    return check_fraction(tol, "tol", low_inclusive=False, high_inclusive=False)
+
+
+class _LinearMultiview:
+    """What CCA and GCCA share: parameters, validation, the accumulator and partial_fit.
+
+    ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` and grid
+    searches work; the class does not inherit ``BaseEstimator`` because its ``fit`` takes a list
+    of views rather than ``X, y``.
+    """
+
+    _min_views = 2
+    _max_views: int | None = None
+    _solved = ("weights_",)
+    _param_names = ("n_components", "reg", "tol")
+
+    def __init__(self, n_components: int | None = 2, reg: float | Sequence[float] = 0.0, tol=None):
+        self.n_components = n_components
+        self.reg = reg
+        self.tol = tol
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, as a dict (scikit-learn convention)."""
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns self (scikit-learn convention)."""
+        for name, value in params.items():
+            if name not in self._param_names:
+                raise ValueError(
+                    f"{name!r} is not a parameter of {type(self).__name__}; "
+                    f"valid parameters: {', '.join(self._param_names)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {"n_components": 2, "reg": 0.0, "tol": None}
+        shown = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults[k])
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def _validate(self, views) -> list[np.ndarray]:
+        return check_views(views, min_views=self._min_views, max_views=self._max_views)
+
+    def _accumulate(self, views: list[np.ndarray], reset: bool) -> None:
+        if reset or not hasattr(self, "_stats"):
+            self._stats = _MomentAccumulator([v.shape[1] for v in views])
+        else:
+            check_n_features(views, self._stats.n_features)
+        self._stats.update(views)
+        self.n_features_in_ = list(self._stats.n_features)
+        self.n_samples_seen_ = self._stats.n
+        self.means_ = self._stats.means()
+
+    def _forget_solution(self) -> None:
+        for name in (*self._solved, "G_"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _fit(self, views, strict: bool):
+        views = self._validate(views)
+        if self.n_components is not None:
+            check_positive_int(self.n_components, "n_components")
+        reg = check_reg(self.reg, len(views))
+        _check_tol(self.tol, 1)
+        if strict and views[0].shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples (rows) to estimate covariances, "
+                f"got {views[0].shape[0]}"
+            )
+        self._accumulate(views, reset=strict)
+        self._forget_solution()
+        if self._stats.n < 2:
+            return views
+        self._solve(reg, strict=strict)
+        return views
+
+    def partial_fit(self, views, y=None):
+        """Add a chunk of paired samples and update the solution.
+
+        The chunk's count, mean and centred co-moment matrix are merged into the running ones with
+        the pairwise update of Chan et al. (1979), then the small ``D x D`` problem is solved again
+        (``D = sum d_j``). Fitting chunk by chunk gives the same result as ``fit`` on all rows (to
+        rounding). The solution is available as soon as the statistics support ``n_components``
+        (at least 2 samples and enough rank); until then the estimator stays unfitted and the
+        statistics keep accumulating. Calling ``fit`` starts over.
+
+        Parameters
+        ----------
+        views : list of array-like, each (n_chunk, d_j)
+            A chunk of samples, same views and features as the previous chunks.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._fit(views, strict=False)
+        return self
+
+    def _resolve_n_components(self, max_k: int, strict: bool, reason: str) -> int | None:
+        """The number of components to keep, or None when partial_fit must wait for more data."""
+        if max_k == 0:
+            if strict:
+                raise ValueError(
+                    f"{type(self).__name__} found no direction to fit: a view has zero variance "
+                    "(all its rows are equal)"
+                )
+            return None
+        if self.n_components is None:
+            return max_k
+        if not strict and self.n_components > max_k:
+            return None  # partial_fit: not enough data yet for n_components
+        return check_n_components(self.n_components, max_k, reason=reason)
+
+    def _transform_views_centred(self, views) -> list[np.ndarray]:
+        check_is_fitted(self, "weights_")
+        views = self._validate(views)
+        check_n_features(views, self.n_features_in_)
+        return [v - m for v, m in zip(views, self.means_, strict=True)]
+
+
+# ----------------------------------------------------------------------------------------------
+# CCA
+# ----------------------------------------------------------------------------------------------
+
+
+class CCA(_LinearMultiview):
+    r"""Canonical correlation analysis of two views, exact (whitening + SVD), with optional ridge.
+
+    CCA finds weight vectors :math:`w_x, w_y` maximising the correlation of the projections,
+
+    .. math:: \rho = \max_{w_x, w_y} \frac{w_x^\top C_{xy} w_y}
+              {\sqrt{w_x^\top C_{xx} w_x}\,\sqrt{w_y^\top C_{yy} w_y}},
+
+    then further pairs uncorrelated with the previous ones. With the whitened cross-covariance
+
+    .. math:: K = C_{xx}^{-1/2} C_{xy} C_{yy}^{-1/2} = U S V^\top,
+
+    the canonical correlations are the singular values ``S`` and the weights are
+    :math:`W_x = C_{xx}^{-1/2} U_{:, :k}`, :math:`W_y = C_{yy}^{-1/2} V_{:, :k}`.
+
+    Parameters
+    ----------
+    n_components : int or None, default 2
+        Number of canonical pairs ``k``, at most ``min(rank C_xx, rank C_yy)`` (with ``reg = 0``
+        a rank is at most ``min(n_samples - 1, n_features)``); None: all of them.
+    reg : float or sequence of two floats in [0, 1), default 0
+        Dimensionless ridge:
+        :math:`C_{jj} \to (1 - r) C_{jj} + r\,(\operatorname{tr} C_{jj}/d_j) I`.
+    tol : float in (0, 1), optional
+        Eigenvalues of a view's covariance below ``tol * largest`` are treated as zero
+        (default ``100 * d * machine epsilon``, ``d`` the larger number of features).
+
+    Attributes
+    ----------
+    canonical_correlations_ : ndarray (k,)
+        Sample correlation of each pair of training variates, descending. With ``reg = 0`` these
+        are the singular values of ``K``; with ridge they are the (smaller) actual correlations
+        of the regularised directions.
+    weights_ : list [W_x (d_x, k), W_y (d_y, k)]
+        Canonical weights, scaled so the training variates have unit variance (``ddof=1``).
+        Sign convention: the largest-magnitude entry of each column of ``W_x`` is positive.
+    means_ : list [mu_x (d_x,), mu_y (d_y,)]
+        Training means, subtracted by :meth:`transform`.
+    n_features_in_ : list of int
+        Number of features of each view.
+    n_samples_seen_ : int
+        Number of training samples (over all ``partial_fit`` chunks).
+
+    Notes
+    -----
+    Cost ``O(n (d_x + d_y)^2 + (d_x + d_y)^3)`` time and ``O(n (d_x + d_y))`` memory. The variates
+    of a view are uncorrelated with unit variance on the training data when ``reg = 0``.
+
+    References
+    ----------
+    Hotelling (1936); Hardoon, Szedmak & Shawe-Taylor (2004), Neural Computation 16, 2639-2664.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmlib.linear import CCA
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(500, 1))
+    >>> X = np.hstack([z, rng.normal(size=(500, 2))])
+    >>> Y = np.hstack([z + 0.1 * rng.normal(size=(500, 1)), rng.normal(size=(500, 3))])
+    >>> cca = CCA(n_components=1).fit([X, Y])
+    >>> bool(cca.canonical_correlations_[0] > 0.99)
+    True
+    """
+
+    _min_views = 2
+    _max_views = 2
+    _solved = ("weights_", "canonical_correlations_")
+
+    def fit(self, views, y=None):
+        """Fit on two views ``[X (n, d_x), Y (n, d_y)]`` (same ``n``, paired rows). Returns self."""
+        self._fit(views, strict=True)
+        return self
+
+    def _solve(self, reg: list[float], strict: bool) -> None:
+        stats = self._stats
+        C = stats.covariance()
+        sx, sy = stats.slices()
+        tol = _check_tol(self.tol, max(stats.n_features))
+        # whitening factors: Ex.T @ Cxx(reg) @ Ex = I (pseudo-inverse square roots)
+        Ex = _inv_sqrt_factor(_ridge(C[sx, sx], reg[0]), tol)
+        Ey = _inv_sqrt_factor(_ridge(C[sy, sy], reg[1]), tol)
+        k = self._resolve_n_components(
+            min(Ex.shape[1], Ey.shape[1]),
+            strict,
+            reason=(
+                f"min(rank of views[0] covariance = {Ex.shape[1]}, rank of views[1] covariance "
+                f"= {Ey.shape[1]}); with reg=0 a rank is at most min(n_samples - 1, n_features)"
+            ),
+        )
+        if k is None:
+            return
+        # the whitened cross-covariance and its SVD: the core of CCA
+        K = Ex.T @ C[sx, sy] @ Ey
+        U, s, Vt = np.linalg.svd(K, full_matrices=False)
+        Wx = Ex @ U[:, :k]
+        Wy = Ey @ Vt[:k].T
+        # unit training variance (already true with reg=0; a rescaling with ridge)
+        var_x = np.einsum("ik,ij,jk->k", Wx, C[sx, sx], Wx)
+        var_y = np.einsum("ik,ij,jk->k", Wy, C[sy, sy], Wy)
+        Wx = Wx / np.sqrt(np.where(var_x > 0, var_x, 1.0))
+        Wy = Wy / np.sqrt(np.where(var_y > 0, var_y, 1.0))
+        rho = np.einsum("ik,ij,jk->k", Wx, C[sx, sy], Wy)
+        rho = np.clip(np.where((var_x > 0) & (var_y > 0), rho, 0.0), 0.0, 1.0)
+        order = np.argsort(-rho, kind="stable")
+        Wx, Wy, rho = Wx[:, order], Wy[:, order], rho[order]
+        signs = _fix_signs(Wx)
+        self.weights_ = [Wx * signs, Wy * signs]
+        self.canonical_correlations_ = rho
+
+    def transform(self, views) -> list[np.ndarray]:
+        """Canonical variates ``[(X - mu_x) W_x, (Y - mu_y) W_y]``, each ``(n, k)``.
+
+        Centred with the training means, so any subset of rows (even one) is transformed exactly
+        as it would be within the full data.
+        """
+        centred = self._transform_views_centred(views)
+        return [Xc @ W for Xc, W in zip(centred, self.weights_, strict=True)]
+
+    def transform_view(self, X, view: int = 0) -> np.ndarray:
+        """Canonical variates ``(X - mu_view) W_view`` of a single view (``view`` 0 or 1)."""
+        check_is_fitted(self, "weights_")
+        if isinstance(view, bool) or view not in (0, 1):
+            raise ValueError(f"view must be 0 or 1 (CCA has two views), got {view!r}")
+        X = check_array(X, name="X")
+        if X.shape[1] != self.n_features_in_[view]:
+            raise ValueError(
+                f"X has {X.shape[1]} features but view {view} was fitted with "
+                f"{self.n_features_in_[view]}"
+            )
+        return (X - self.means_[view]) @ self.weights_[view]
+
+    def fit_transform(self, views, y=None) -> list[np.ndarray]:
+        """``fit(views)`` then ``transform(views)``."""
+        return self.fit(views).transform(views)
+
+    def score(self, views, y=None) -> float:
+        """Sum of the correlations of the ``k`` pairs of variates of ``views`` (e.g. held out).
+
+        On the training data this equals ``canonical_correlations_.sum()``; on new data it is the
+        generalisation measure used to choose ``reg`` and ``n_components``. Needs >= 2 samples.
+        """
+        from mmlib.metrics import paired_correlations
+
+        Zx, Zy = self.transform(views)
+        return float(paired_correlations(Zx, Zy).sum())
+
+
+# ----------------------------------------------------------------------------------------------
+# GCCA (MAXVAR)
+# ----------------------------------------------------------------------------------------------
+
+
+class GCCA(_LinearMultiview):
+    r"""Generalized CCA of ``J >= 2`` views, MAXVAR form, exact and without ``n x n`` matrices.
+
+    MAXVAR looks for a shared representation ``G`` that every view predicts linearly:
+
+    .. math:: \min_{G,\, U_1..U_J} \sum_{j=1}^J \lVert G - X_j U_j \rVert_F^2
+              \quad\text{s.t.}\quad G^\top G = I_r,
+
+    with centred views :math:`X_j` (samples as rows). For fixed ``G`` each :math:`U_j` is a least
+    squares fit, :math:`U_j = (X_j^\top X_j)^{-1} X_j^\top G`, and ``G`` is given by the top ``r``
+    eigenvectors of the sum of the views' projection (hat) matrices,
+
+    .. math:: M = \sum_j P_j,\qquad P_j = X_j (X_j^\top X_j)^{-1} X_j^\top \quad (n \times n).
+
+    ``M`` is never formed. With the whitened views :math:`A_j = X_j C_{jj}^{-1/2} / \sqrt{n-1}`,
+    :math:`M = A A^\top` for :math:`A = [A_1, \dots, A_J]`, whose nonzero eigenvalues are those of
+    the small ``D x D`` matrix :math:`B = A^\top A` (blocks
+    :math:`B_{ij} = C_{ii}^{-1/2} C_{ij} C_{jj}^{-1/2}`, identity diagonal blocks). For an
+    eigenpair :math:`B v = \lambda v`, :math:`G = A v / \sqrt\lambda` and
+    :math:`U_j = C_{jj}^{-1/2} v_j \sqrt{\lambda / (n-1)}`, which gives the identity
+
+    .. math:: G = \frac{1}{\lambda} \sum_j X_j U_j
+
+    used by :meth:`transform`.
+
+    With ridge, each view's least-squares fit becomes a ridge regression,
+    :math:`\min_{U_j} \lVert G - X_j U_j \rVert_F^2 + \gamma_j \lVert U_j \rVert_F^2` with
+    :math:`\gamma_j = (n - 1) \frac{r_j}{1 - r_j} \frac{\operatorname{tr} C_{jj}}{d_j}`, and
+    :math:`P_j = X_j (X_j^\top X_j + \gamma_j I)^{-1} X_j^\top`: :math:`C_{jj}` is replaced by
+    :math:`C_{jj}(r_j) / (1 - r_j)`, the shrunk covariance of :mod:`mmlib.linear` rescaled so
+    that it is never smaller than :math:`C_{jj}`. Every :math:`P_j` then has eigenvalues in
+    [0, 1) and the identities above, the objective included (plus the penalty), still hold.
+    (CCA is unaffected by such a rescaling; for GCCA it keeps each view's weight at most 1.)
+
+    Parameters
+    ----------
+    n_components : int or None, default 2
+        Dimension ``r`` of ``G``, at most the number of nonzero eigenvalues of ``B`` (at most
+        ``min(sum of the views' covariance ranks, n_samples - 1)``); None: all of them.
+    reg : float or sequence of J floats in [0, 1), default 0
+        Dimensionless ridge on each view's covariance (see :mod:`mmlib.linear`).
+    tol : float in (0, 1), optional
+        Relative eigenvalue floor for the views' covariances and for ``B``.
+
+    Attributes
+    ----------
+    G_ : ndarray (n, r)
+        The shared representation of the training samples, orthonormal columns
+        (``G_.T @ G_ = I``). Set by :meth:`fit` only: :meth:`partial_fit` never sees all rows at
+        once, so after it use ``transform(views)`` on the rows you need.
+    eigenvalues_ : ndarray (r,)
+        Top eigenvalues of ``M``, descending; each is at most ``J`` and equals
+        :math:`\sum_j g^\top P_j g`, how much of that column ``g`` of ``G`` the views explain
+        (``J`` means every view reproduces it exactly). The minimum of the MAXVAR objective is
+        ``J * r - eigenvalues_.sum()`` (with ridge: objective plus penalty).
+    weights_ : list of ndarray (d_j, r)
+        :math:`U_j`: ``(X_j - mu_j) @ U_j`` is view ``j``'s least-squares (ridge) estimate of
+        ``G``, i.e. :math:`P_j G`.
+        Sign convention: the largest-magnitude entry of each column of the stacked
+        ``U_j * sqrt(trace(C_jj) / d_j)`` (weights in units of the view's scale) is positive.
+    means_ : list of ndarray (d_j,)
+        Training means.
+    n_features_in_ : list of int
+    n_samples_seen_ : int
+    n_views_ : int
+
+    Notes
+    -----
+    Cost ``O(n D^2 + D^3)`` time and ``O(n D)`` memory, ``D = sum_j d_j``. With ``J = 2`` and
+    ``reg = 0`` the eigenvalues are ``1 + rho_i`` for the canonical correlations ``rho_i``.
+
+    References
+    ----------
+    Kettenring (1971); Carroll, J. D. (1968), Generalization of canonical correlation analysis to
+    three or more sets of variables, Proc. 76th Annual Convention of the APA, 227-228.
+    """
+
+    _min_views = 2
+    _max_views = None
+    _solved = ("weights_", "eigenvalues_")
+
+    def fit(self, views, y=None):
+        """Fit on ``J >= 2`` views ``[X_1 (n, d_1), ..., X_J (n, d_J)]``; sets ``G_``."""
+        views = self._fit(views, strict=True)
+        # G = A v / sqrt(lambda) = sum_j (X_j - mu_j) E_j v_j / sqrt((n - 1) lambda)
+        n = self.n_samples_seen_
+        G = sum(
+            (X - m) @ (E @ v)
+            for X, m, E, v in zip(views, self.means_, self._factors, self._vblocks, strict=True)
+        )
+        self.G_ = G / np.sqrt((n - 1) * self.eigenvalues_)
+        return self
+
+    def _solve(self, reg: list[float], strict: bool) -> None:
+        stats = self._stats
+        C = stats.covariance()
+        slices = stats.slices()
+        n = stats.n
+        tol = _check_tol(self.tol, max(stats.n_features))
+        # ridge-regression hat matrices: C_jj + reg/(1-reg) tr(C_jj)/d_j I = C_jj(reg) / (1-reg)
+        factors = [
+            _inv_sqrt_factor(_ridge(C[s, s], r) / (1.0 - r), tol)
+            for s, r in zip(slices, reg, strict=True)
+        ]
+        # B = E^T C E with E = blockdiag(E_1..E_J): blocks E_i^T C_ij E_j
+        ranks = [E.shape[1] for E in factors]
+        ends = np.cumsum([0, *ranks])
+        B = np.zeros((ends[-1], ends[-1]))
+        for i, (si, Ei) in enumerate(zip(slices, factors, strict=True)):
+            for j in range(i, len(factors)):
+                B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]] = (
+                    Ei.T @ C[si, slices[j]] @ factors[j]
+                )
+        B = np.triu(B) + np.triu(B, 1).T
+        lam, V = np.linalg.eigh(B)
+        lam, V = lam[::-1], V[:, ::-1]
+        # only eigenpairs with lambda > 0 define a column of G (G = A v / sqrt(lambda))
+        tol_b = _check_tol(self.tol, B.shape[0])
+        max_k = int(np.sum(lam > tol_b * lam[0])) if lam.size and lam[0] > 0 else 0
+        k = self._resolve_n_components(
+            max_k,
+            strict,
+            reason=(
+                "the number of nonzero eigenvalues of the GCCA problem, at most min(sum of the "
+                f"views' covariance ranks = {sum(ranks)}, n_samples - 1 = {n - 1})"
+            ),
+        )
+        if k is None:
+            return
+        lam, V = lam[:k], V[:, :k]
+        vblocks = [V[ends[j] : ends[j + 1]] for j in range(len(factors))]
+        weights = [E @ v * np.sqrt(lam / (n - 1)) for E, v in zip(factors, vblocks, strict=True)]
+        # sign convention on the weights in units of each view's overall scale, so that scaling
+        # a view changes nothing (the raw U_j would scale by 1 / c)
+        scales = [np.sqrt(np.trace(C[s, s]) / (s.stop - s.start)) for s in slices]
+        signs = _fix_signs(np.vstack([U * c for U, c in zip(weights, scales, strict=True)]))
+        self.weights_ = [U * signs for U in weights]
+        self.eigenvalues_ = lam
+        self.n_views_ = len(factors)
+        self._factors = factors
+        self._vblocks = [v * signs for v in vblocks]
+
+    def transform(self, views) -> np.ndarray:
+        r"""Estimate ``G`` for (new) samples: :math:`\frac{1}{\lambda} \sum_j (X_j - \mu_j) U_j`.
+
+        On the training data this reproduces ``G_`` exactly. Centred with the training means, so
+        transforming some rows alone gives the same rows as transforming all of them.
+
+        Returns
+        -------
+        ndarray (n, r)
+        """
+        return sum(self.transform_views(views)) / self.eigenvalues_
+
+    def transform_views(self, views) -> list[np.ndarray]:
+        """Each view's own estimate of ``G`` (unnormalised): ``[(X_j - mu_j) U_j]``, each (n, r)."""
+        centred = self._transform_views_centred(views)
+        return [Xc @ U for Xc, U in zip(centred, self.weights_, strict=True)]
+
+    def fit_transform(self, views, y=None) -> np.ndarray:
+        """``fit(views)`` and return ``G_``."""
+        return self.fit(views).G_

@@ -1,0 +1,202 @@
+r"""Metrics for multiview representations: correlations, linear probes and cross-modal retrieval.
+
+* :func:`paired_correlations` -- Pearson correlation of matching columns (canonical variates).
+* :func:`canonical_correlations`, :func:`total_correlation` -- exact CCA between two sets of
+  variables; the sum is the "total correlation" that Deep CCA maximises.
+* :func:`linear_probe` -- test accuracy of a logistic regression on frozen features.
+* :func:`recall_at_k` -- cross-modal retrieval by cosine similarity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mmlib._checks import (
+    check_array,
+    check_labels,
+    check_n_components,
+    check_positive_float,
+    check_positive_int,
+    check_random_state,
+    check_views,
+)
+from mmlib.linear import CCA
+
+__all__ = [
+    "canonical_correlations",
+    "linear_probe",
+    "paired_correlations",
+    "recall_at_k",
+    "total_correlation",
+]
+
+
+def _check_pair(Z1, Z2, names: tuple[str, str], same_width: bool) -> tuple[np.ndarray, np.ndarray]:
+    Z1 = check_array(Z1, name=names[0])
+    Z2 = check_array(Z2, name=names[1])
+    if Z1.shape[0] != Z2.shape[0]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of samples (rows, paired): "
+            f"{names[0]} has {Z1.shape[0]}, {names[1]} has {Z2.shape[0]}"
+        )
+    if same_width and Z1.shape[1] != Z2.shape[1]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of columns: "
+            f"{names[0]} has {Z1.shape[1]}, {names[1]} has {Z2.shape[1]}"
+        )
+    return Z1, Z2
+
+
+def paired_correlations(Z1, Z2) -> np.ndarray:
+    r"""Pearson correlation of each pair of columns: corr(Z1[:, i], Z2[:, i]) for every i.
+
+    Parameters
+    ----------
+    Z1, Z2 : array-like (n, k)
+        Paired samples (rows), e.g. the canonical variates of two views; ``n >= 2``.
+
+    Returns
+    -------
+    ndarray (k,)
+        Correlations in [-1, 1]. A column that is constant has no correlation with anything; its
+        entry is 0.
+    """
+    Z1, Z2 = _check_pair(Z1, Z2, ("Z1", "Z2"), same_width=True)
+    if Z1.shape[0] < 2:
+        raise ValueError(f"correlations need at least 2 samples (rows), got {Z1.shape[0]}")
+    A = Z1 - Z1.mean(axis=0)
+    B = Z2 - Z2.mean(axis=0)
+    norms = np.sqrt((A * A).sum(axis=0) * (B * B).sum(axis=0))
+    cov = (A * B).sum(axis=0)
+    positive = norms > 0
+    out = np.zeros(Z1.shape[1])
+    out[positive] = cov[positive] / norms[positive]
+    return np.clip(out, -1.0, 1.0)
+
+
+def canonical_correlations(X, Y, n_components: int | None = None, reg: float = 0.0) -> np.ndarray:
+    r"""Canonical correlations between two sets of variables ``X (n, d_x)`` and ``Y (n, d_y)``.
+
+    The singular values of :math:`C_{xx}^{-1/2} C_{xy} C_{yy}^{-1/2}` (exact, via
+    :class:`mmlib.CCA`), descending.
+
+    Parameters
+    ----------
+    X, Y : array-like
+        Paired samples as rows.
+    n_components : int, optional
+        How many; default all that the data allow (``min`` of the two covariance ranks).
+    reg : float in [0, 1)
+        Dimensionless ridge, as in :class:`mmlib.CCA`.
+
+    Returns
+    -------
+    ndarray (k,)
+    """
+    X, Y = check_views([X, Y], name="[X, Y]")
+    if n_components is not None:
+        check_positive_int(n_components, "n_components")
+    return CCA(n_components=n_components, reg=reg).fit([X, Y]).canonical_correlations_
+
+
+def total_correlation(X, Y, n_components: int | None = None, reg: float = 0.0) -> float:
+    r"""Sum of the top canonical correlations, :math:`\sum_{i=1}^k \rho_i` ("total correlation").
+
+    It is the objective that Deep CCA maximises (Andrew et al., 2013): the trace norm of
+    :math:`C_{xx}^{-1/2} C_{xy} C_{yy}^{-1/2}` when ``k`` is the full rank.
+    """
+    return float(canonical_correlations(X, Y, n_components=n_components, reg=reg).sum())
+
+
+def linear_probe(
+    Z_train,
+    y_train,
+    Z_test,
+    y_test,
+    *,
+    C: float = 1.0,
+    max_iter: int = 1000,
+    random_state: int | None = 0,
+) -> float:
+    """Test accuracy of a standardised multinomial logistic regression on frozen features.
+
+    The probe measures how linearly decodable the labels are from a representation: features are
+    standardised with the training mean and standard deviation, then an L2-penalised logistic
+    regression (inverse strength ``C``, scikit-learn's lbfgs) is fitted on the training part and
+    scored on the test part.
+
+    Parameters
+    ----------
+    Z_train : array-like (n_train, k)
+    y_train : array-like (n_train,)
+    Z_test : array-like (n_test, k)
+    y_test : array-like (n_test,)
+    C : float > 0
+    max_iter : int
+    random_state : int, optional
+
+    Returns
+    -------
+    float
+        Accuracy on the test set, in [0, 1].
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    Z_train = check_array(Z_train, name="Z_train")
+    Z_test = check_array(Z_test, name="Z_test")
+    if Z_train.shape[1] != Z_test.shape[1]:
+        raise ValueError(
+            f"Z_train has {Z_train.shape[1]} features but Z_test has {Z_test.shape[1]}"
+        )
+    y_train = check_labels(y_train, Z_train.shape[0], name="y_train")
+    y_test = check_labels(y_test, Z_test.shape[0], name="y_test")
+    if np.unique(y_train).size < 2:
+        raise ValueError("y_train must contain at least 2 classes for a classifier")
+    C = check_positive_float(C, "C")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    seed = int(check_random_state(random_state).integers(2**31 - 1))
+    probe = make_pipeline(
+        StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
+    )
+    probe.fit(Z_train, y_train)
+    return float(probe.score(Z_test, y_test))
+
+
+def recall_at_k(query, gallery, k: int = 1) -> float:
+    """Cross-modal retrieval recall@k: how often the paired item is among the ``k`` nearest.
+
+    Row ``i`` of ``query`` and row ``i`` of ``gallery`` are the same item seen in two modalities.
+    For every query the gallery is ranked by cosine similarity; the query counts as a hit when its
+    own gallery item is among the top ``k``. Ties are counted against the query (an item tied with
+    the true match ranks ahead of it), so constant embeddings score ``k / n``-ish, not 1.
+
+    Parameters
+    ----------
+    query : array-like (n, e)
+    gallery : array-like (n, e)
+        Same number of rows and columns as ``query``.
+    k : int, 1 <= k <= n
+
+    Returns
+    -------
+    float
+        Fraction of queries whose match is in the top ``k``, in [0, 1].
+    """
+    query, gallery = _check_pair(query, gallery, ("query", "gallery"), same_width=True)
+    n = query.shape[0]
+    k = check_n_components(k, n, name="k", reason="the number of gallery items")
+    eps = np.finfo(np.float64).tiny
+    q = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), eps)
+    g = gallery / np.maximum(np.linalg.norm(gallery, axis=1, keepdims=True), eps)
+    hits = 0
+    block = max(1, 2**22 // max(n, 1))  # bound the memory of the similarity block
+    for start in range(0, n, block):
+        S = q[start : start + block] @ g.T  # (b, n)
+        rows = np.arange(S.shape[0])
+        true = S[rows, start + rows]
+        # rank of the true match = number of gallery items at least as similar, minus itself
+        rank = (S >= true[:, None]).sum(axis=1) - 1
+        hits += int(np.sum(rank < k))
+    return hits / n
