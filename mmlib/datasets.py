@@ -80,14 +80,7 @@ class MultiViewDataset:
         Keys of ``extras`` that hold one row per sample (an array with ``n_samples`` rows, or a
         list of such arrays); :meth:`train_test_split` splits them together with the views.
 
-    Attributes
-    ----------
-    n_samples : int
-        Number of samples (rows of every view).
-    n_views : int
-        Number of views.
-    n_features : list of int
-        Number of features of each view.
+    The properties ``n_samples``, ``n_views`` and ``n_features`` (a list, one per view) give the sizes.
 
     Examples
     --------
