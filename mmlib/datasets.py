@@ -318,7 +318,8 @@ def make_latent_views(
 
         - ``"correlations"``: (k,) the true canonical correlations, decreasing;
         - ``"latent"``: ``[X_latent (n, k), Y_latent (n, k)]``, the true canonical variates
-          (unit variance, ``corr`` of column ``i`` equal to ``rho_i``);
+          (population unit variance and ``corr`` of column ``i`` equal to ``rho_i``; a sample
+          matches these up to sampling error);
         - ``"weights"``: ``[W_x (d_x, k), W_y (d_y, k)]``, the true canonical directions:
           ``X @ W_x == X_latent`` (up to rounding);
         - ``"mixing"``: ``[A_x (d_x, d_x), A_y (d_y, d_y)]``.
@@ -741,7 +742,7 @@ def make_nonlinear_views(
 
     Because z is symmetric, every linear combination of :math:`x_1` is uncorrelated with every
     linear combination of :math:`x_2`: the population canonical correlations are all zero and
-    linear CCA only finds sampling noise (about :math:`\sqrt{d/n}`). Yet the views are almost
+    linear CCA only finds sampling noise (roughly :math:`\sqrt{d_1/n} + \sqrt{d_2/n}`). Yet the views are almost
     deterministic functions of the same z: even functions of z (such as :math:`z_i z_j`) can be
     computed from both views, and a nonlinear ``f(x_1)``, ``g(x_2)`` pair reaches correlations
     close to 1 (already CCA between degree-2 polynomial features of :math:`x_1` and
@@ -834,8 +835,9 @@ def make_three_modalities(
       (the ring order of view 1, reversed);
 
     plus isotropic Gaussian noise of standard deviation ``noise``. In every view the classes are
-    nested curves, so a linear classifier does little better than chance, while a nonlinear one
-    (e.g. nearest neighbours) is nearly perfect. The views share the class exactly and the
+    nested curves, so a linear classifier does far worse than a nonlinear one (on the parabolas
+    view it beats chance, since the class shifts the parabola; on the rings it does not), while a
+    nonlinear one (e.g. nearest neighbours) is nearly perfect. The views share the class exactly and the
     position approximately (cross-view correlation of :math:`\cos 2\pi t_j` is
     :math:`e^{-2\pi^2\sigma_t^2}`, 0.82 for the default), so linear GCCA finds the position and
     mixes the classes, while a nonlinear (deep) GCCA can find the class.
