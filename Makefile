@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going --all
+# torch's OpenMP threads spin while waiting; on 2 shared cores that can slow a chapter several-fold
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: env book test lint unit nbval browser notebooks notebook bench set-repo clean
 

@@ -23,6 +23,7 @@ def build(md_path: Path) -> float:
     notebook = jupytext.read(md_path)
     # same environment as the book build: plotly emits light HTML, progress bars stay quiet
     os.environ["MMBOOK_BUILD"] = "1"
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning OpenMP threads on 2 cores
     start = time.perf_counter()
     NotebookClient(
         notebook,

@@ -60,6 +60,8 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
 
 def setup(app):
     os.environ["MMBOOK_BUILD"] = "1"  # inherited by the kernels that execute the chapters
+    # torch's OpenMP threads spin while waiting; on 2 shared cores that can slow a chapter 5x
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app.connect("config-inited", _set_theme_mode)
     app.connect("builder-inited", _add_static)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=100)

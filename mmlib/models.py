@@ -1,0 +1,416 @@
+"""Deep multiview models: torch modules plus scikit-learn style ``fit`` / ``transform`` wrappers.
+
+- :class:`DCCAModule` / :class:`DCCA`: Deep CCA (Andrew et al., 2013), two networks trained on
+  :func:`mmlib.losses.cca_loss`, then a linear CCA of their outputs.
+- :class:`DGCCAModule` / :class:`DGCCA`: Deep Generalized CCA (Benton et al., 2017), one network
+  per view trained on :func:`mmlib.losses.gcca_loss`, then a linear GCCA of their outputs.
+
+The modules are plain ``torch.nn.Module`` subclasses (usable in any training loop); the estimators train
+them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.History`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmlib._checks import (
+    check_is_fitted,
+    check_n_components,
+    check_n_features,
+    check_positive_int,
+    check_reg,
+    check_views,
+)
+from mmlib.linear import CCA, GCCA
+from mmlib.losses import cca_loss, gcca_loss
+from mmlib.nets import make_encoders
+from mmlib.training import resolve_device, train
+
+__all__ = ["DCCA", "DCCAModule", "DGCCA", "DGCCAModule"]
+
+
+class DCCAModule(nn.Module):
+    """Two encoders ``f1``, ``f2`` (:class:`mmlib.nets.MLP`) with a common output dimension.
+
+    Parameters
+    ----------
+    in_dims : pair of int
+        Input dimensions ``(d1, d2)``.
+    out_dim : int
+        Output dimension ``o`` of both networks.
+    hidden, activation, batch_norm, dropout
+        As in :class:`mmlib.nets.MLP`; ``hidden=()`` gives two linear maps.
+    """
+
+    def __init__(
+        self,
+        in_dims: Sequence[int],
+        out_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(in_dims, Sequence) or len(in_dims) != 2:
+            raise ValueError(f"in_dims must be a pair (d1, d2), got {in_dims!r}")
+        self.f1, self.f2 = make_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout)
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(f1(x1), f2(x2))``, each of shape ``(n, out_dim)``."""
+        return self.f1(x1), self.f2(x2)
+
+
+class DGCCAModule(nn.Module):
+    """One encoder per view (:class:`mmlib.nets.MLP`), all with the same output dimension.
+
+    Parameters
+    ----------
+    in_dims : sequence of int
+        Input dimension of each of the ``J >= 2`` views.
+    out_dim : int
+        Output dimension ``o`` of every network.
+    hidden, activation, batch_norm, dropout
+        As in :class:`mmlib.nets.MLP`.
+    """
+
+    def __init__(
+        self,
+        in_dims: Sequence[int],
+        out_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(in_dims, Sequence) or len(in_dims) < 2:
+            raise ValueError(f"in_dims must list at least two views' dimensions, got {in_dims!r}")
+        self.encoders = make_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout)
+
+    def forward(self, *views: torch.Tensor) -> list[torch.Tensor]:
+        """``[f_1(x_1), ..., f_J(x_J)]``, each of shape ``(n, out_dim)``."""
+        if len(views) != len(self.encoders):
+            raise ValueError(f"expected {len(self.encoders)} views, got {len(views)}")
+        return [f(x) for f, x in zip(self.encoders, views, strict=True)]
+
+
+class _DeepMultiview:
+    """What DCCA and DGCCA share: parameters, validation, training and the forward pass.
+
+    ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` and grid searches
+    work; like :mod:`mmlib.linear`, the class does not inherit ``BaseEstimator`` because ``fit``
+    takes a list of views rather than ``X, y``.
+    """
+
+    _max_views: int | None = None
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        hidden: Sequence[int] = (256, 256),
+        out_dim: int | None = None,
+        activation: str = "relu",
+        reg: float = 1e-3,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        patience: int | None = None,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        device: str | None = None,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.hidden = hidden
+        self.out_dim = out_dim
+        self.activation = activation
+        self.reg = reg
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, as a dict (scikit-learn convention)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns self (scikit-learn convention)."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"{name!r} is not a parameter of {type(self).__name__}; "
+                    f"valid parameters: {', '.join(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not (
+                isinstance(value, type(defaults[name].default)) and value == defaults[name].default
+            )
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def _check_views(self, views, name: str = "views") -> list[np.ndarray]:
+        return check_views(views, min_views=2, max_views=self._max_views, name=name)
+
+    def _fit_module(self, module_cls, views, val_views, loss_fn):
+        """Validate, build the module (seeded) and train it; returns the validated views."""
+        views = self._check_views(views)
+        if val_views is not None:
+            val_views = self._check_views(val_views, name="val_views")
+            check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+        k = check_positive_int(self.n_components, "n_components")
+        out_dim = k if self.out_dim is None else check_positive_int(self.out_dim, "out_dim")
+        self._max_components(k, out_dim, len(views))
+        reg = check_reg(self.reg, len(views))
+        if self.random_state is not None:
+            torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
+        module = module_cls(
+            [v.shape[1] for v in views],
+            out_dim,
+            hidden=self.hidden,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+        self.device_ = resolve_device(self.device)
+        self.history_ = train(
+            module,
+            lambda m, batch: loss_fn(m(*batch), k, reg),
+            views,
+            val_views=val_views,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            patience=self.patience,
+            device=self.device_,
+            random_state=self.random_state,
+            progress=self.progress,
+        )
+        self.module_ = module
+        self.n_features_in_ = [v.shape[1] for v in views]
+        return views
+
+    def _outputs(self, views) -> list[np.ndarray]:
+        """Network outputs of validated views, float64, in eval mode without gradient."""
+        dtype = next(self.module_.parameters()).dtype
+        self.module_.eval()
+        with torch.no_grad():
+            tensors = [torch.as_tensor(v, dtype=dtype).to(self.device_) for v in views]
+            out = self.module_(*tensors)
+        return [o.detach().cpu().numpy().astype(np.float64) for o in out]
+
+    def _new_outputs(self, views) -> list[np.ndarray]:
+        check_is_fitted(self, "module_")
+        views = self._check_views(views)
+        check_n_features(views, self.n_features_in_)
+        return self._outputs(views)
+
+
+class DCCA(_DeepMultiview):
+    r"""Deep canonical correlation analysis of two views.
+
+    Two networks :math:`f_1, f_2` (weights :math:`W_1, W_2`) are trained so that their outputs
+    are maximally correlated, the seed talk's
+
+    .. math:: (u_1^*, u_2^*, W_1^*, W_2^*) = \arg\max \operatorname{corr}\big(u_1^\top f_1(X_1),
+              u_2^\top f_2(X_2)\big),
+
+    extended to ``k`` pairs: the loss is minus the sum of the top-``k`` canonical correlations of
+    each mini-batch of outputs (:func:`mmlib.losses.cca_loss`). After training, a linear
+    :class:`mmlib.linear.CCA` of the outputs on all training data gives the canonical directions
+    :math:`u`, so :meth:`transform` returns canonical variates.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Number ``k`` of canonical pairs (correlations in the loss and variates returned).
+    hidden : sequence of int, default (256, 256)
+        Hidden widths of both networks; ``()`` for linear maps (then DCCA is linear CCA).
+    out_dim : int, optional
+        Output dimension of the networks (default ``n_components``); ``>= n_components``.
+    activation : {"relu", "tanh", "gelu", "sigmoid"}, default "relu"
+    reg : float in [0, 1), default 1e-3
+        Dimensionless ridge of the covariances, in the loss and in the final linear CCA.
+    epochs, batch_size, lr, optimizer, weight_decay, patience
+        Passed to :func:`mmlib.training.train` (``batch_size=None``: full batch).
+    batch_norm : bool, default False
+    dropout : float, default 0
+    device : str, optional
+        ``None``: CUDA when available, else CPU.
+    random_state : int or None, default 0
+        Seeds the initialisation and the mini-batches (reproducible on CPU).
+    progress : bool, optional
+        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+
+    Attributes
+    ----------
+    module_ : DCCAModule
+        The trained networks (eval mode).
+    history_ : mmlib.training.History
+        Per-epoch training (and validation) loss.
+    cca_ : mmlib.linear.CCA
+        Linear CCA of the training outputs.
+    canonical_correlations_ : ndarray (k,)
+        ``cca_.canonical_correlations_``: correlations of the training variates.
+    n_features_in_ : list of int
+    device_ : torch.device
+
+    References
+    ----------
+    G. Andrew, R. Arora, J. Bilmes, K. Livescu. Deep canonical correlation analysis. ICML 2013.
+    """
+
+    _max_views = 2
+
+    def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
+        check_n_components(k, out_dim, reason="out_dim, the networks' output dimension")
+
+    def fit(self, views, y=None, val_views=None):
+        """Train on ``[X1 (n, d1), X2 (n, d2)]``; ``val_views`` (same form) for validation.
+
+        Returns
+        -------
+        self
+        """
+        k = self.n_components
+        views = self._fit_module(
+            DCCAModule,
+            views,
+            val_views,
+            lambda out, k_, reg: cca_loss(out[0], out[1], n_components=k_, reg=reg),
+        )
+        self.cca_ = CCA(n_components=k, reg=self.reg).fit(self._outputs(views))
+        self.canonical_correlations_ = self.cca_.canonical_correlations_
+        return self
+
+    def transform(self, views) -> list[np.ndarray]:
+        """Canonical variates ``[Z1, Z2]`` (each ``(n, k)``, float64) of (new) paired views."""
+        check_is_fitted(self, "cca_")
+        return self.cca_.transform(self._new_outputs(views))
+
+    def transform_views(self, views) -> list[np.ndarray]:
+        """The networks' outputs ``[f1(X1), f2(X2)]`` (each ``(n, out_dim)``, float64)."""
+        return self._new_outputs(views)
+
+    def fit_transform(self, views, y=None, val_views=None) -> list[np.ndarray]:
+        """``fit(views)`` then ``transform(views)``."""
+        return self.fit(views, val_views=val_views).transform(views)
+
+    def score(self, views, y=None) -> float:
+        """Sum of the ``k`` correlations between the canonical variates of ``views`` (held out)."""
+        check_is_fitted(self, "cca_")
+        return self.cca_.score(self._new_outputs(views))
+
+
+class DGCCA(_DeepMultiview):
+    r"""Deep generalized CCA of ``J >= 2`` views.
+
+    One network :math:`f_j` per view; the shared representation :math:`G` (n x r) and the
+    linear maps :math:`U_j` solve the GCCA of the networks' outputs (samples as rows),
+
+    .. math:: \min_{U_j,\, G,\, f_j} \sum_{j=1}^J \lVert G - f_j(X_j) U_j \rVert_F^2
+              \quad\text{s.t.}\quad G^\top G = I_r,
+
+    trained with :func:`mmlib.losses.gcca_loss` (``G`` and ``U_j`` recomputed on each mini-batch,
+    gradients flow to every network). After training, a linear :class:`mmlib.linear.GCCA` of the
+    outputs on all training data gives ``G_`` and the maps used by :meth:`transform`.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Dimension ``r`` of the shared representation.
+    hidden : sequence of int, default (256, 256)
+        Hidden widths of every network; ``()`` for linear maps (then DGCCA is linear GCCA).
+    out_dim : int, optional
+        Output dimension of every network (default ``n_components``).
+    activation, reg, epochs, batch_size, lr, optimizer, weight_decay, patience
+        As in :class:`DCCA`.
+    batch_norm, dropout, device, random_state, progress
+        As in :class:`DCCA`.
+
+    Attributes
+    ----------
+    module_ : DGCCAModule
+    history_ : mmlib.training.History
+    gcca_ : mmlib.linear.GCCA
+        Linear GCCA of the training outputs.
+    G_ : ndarray (n, r)
+        Shared representation of the training samples (orthonormal columns).
+    eigenvalues_ : ndarray (r,)
+        ``gcca_.eigenvalues_`` (each at most ``J``; larger is better).
+    n_features_in_ : list of int
+    device_ : torch.device
+
+    References
+    ----------
+    A. Benton, H. Khayrallah, B. Gujral, D. Reisinger, S. Zhang, R. Arora. Deep generalized
+    canonical correlation analysis. RepL4NLP 2019 (arXiv:1702.02519).
+    """
+
+    _max_views = None
+
+    def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
+        check_n_components(
+            k, n_views * out_dim, reason="n_views * out_dim, the total output dimension"
+        )
+
+    def fit(self, views, y=None, val_views=None):
+        """Train on ``[X_1 (n, d_1), ..., X_J (n, d_J)]``; ``val_views`` for validation.
+
+        Returns
+        -------
+        self
+        """
+        views = self._fit_module(
+            DGCCAModule,
+            views,
+            val_views,
+            lambda out, k_, reg: gcca_loss(out, n_components=k_, reg=reg),
+        )
+        self.gcca_ = GCCA(n_components=self.n_components, reg=self.reg).fit(self._outputs(views))
+        self.G_ = self.gcca_.G_
+        self.eigenvalues_ = self.gcca_.eigenvalues_
+        return self
+
+    def transform(self, views) -> np.ndarray:
+        """Estimate of ``G`` (``(n, r)``, float64) for (new) samples of all views."""
+        check_is_fitted(self, "gcca_")
+        return self.gcca_.transform(self._new_outputs(views))
+
+    def transform_views(self, views) -> list[np.ndarray]:
+        """The networks' outputs ``[f_1(X_1), ..., f_J(X_J)]`` (each ``(n, out_dim)``, float64)."""
+        return self._new_outputs(views)
+
+    def fit_transform(self, views, y=None, val_views=None) -> np.ndarray:
+        """``fit(views)`` and return ``G_``."""
+        return self.fit(views, val_views=val_views).G_

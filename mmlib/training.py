@@ -1,0 +1,357 @@
+"""One training loop for every deep model of the book.
+
+:func:`train` fits any ``torch.nn.Module`` on a list of views with a loss written as
+``loss_fn(model, batch) -> scalar tensor``, where ``batch`` is the list of the views' rows of one
+mini-batch (tensors on the training device). It takes care of what every chapter needs: seeding,
+the device, mini-batches that are never too small for a covariance, a progress bar that is quiet
+in CI and in the book build, a clear error instead of a silently diverged model, early stopping
+with the best weights restored, and a :class:`History` for the training-curve figures.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from mmlib._checks import (
+    check_n_features,
+    check_positive_float,
+    check_positive_int,
+    check_views,
+)
+
+__all__ = [
+    "OPTIMIZERS",
+    "History",
+    "NonFiniteLossError",
+    "progress_enabled",
+    "resolve_device",
+    "train",
+]
+
+#: Optimizers :func:`train` accepts, by name.
+OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss (or a gradient) became NaN or inf during training."""
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`, one entry per epoch run.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean training loss of the epoch (the mini-batch losses, weighted by batch size, computed
+        before each optimisation step).
+    val_loss : list of float
+        Loss on the whole validation set after the epoch (empty without validation views).
+    val_score : list of float
+        ``val_score(model, val_batch)`` after the epoch (empty without a ``val_score``).
+    epoch_time : list of float
+        Wall-clock seconds of each epoch, validation included.
+    best_epoch : int or None
+        Index (into the lists above) of the epoch whose weights the model holds after training:
+        the best validated epoch when there is a validation monitor, else the last one.
+    stopped_early : bool
+        Whether early stopping ended the training before ``epochs``.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_score: list[float] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def as_dict(self) -> dict:
+        """The history as a plain dict (lists copied)."""
+        return asdict(self)
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; ``None`` picks CUDA when it is available, else the CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            f"device must be None, a string such as 'cpu' or 'cuda', or a torch.device; "
+            f"got {type(device).__name__}"
+        )
+    try:
+        device = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device {device!r} is not a valid torch device: {err}") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but CUDA is not available here")
+    return device
+
+
+def _env_set(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """Whether to show a progress bar: ``progress``, or, when it is None, not in CI or the book."""
+    if progress is None:
+        return not (_env_set("CI") or _env_set("MMBOOK_BUILD"))
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    return progress
+
+
+def _progress_bar(epochs: int, show: bool, desc: str):
+    """A tqdm bar over the epochs (a widget in Jupyter when ipywidgets is there, else text)."""
+    if not show:
+        from tqdm.std import tqdm
+
+        return tqdm(range(epochs), disable=True)
+    with warnings.catch_warnings():  # tqdm.auto warns, then falls back to text, without ipywidgets
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+    return tqdm(range(epochs), desc=desc, leave=False)
+
+
+def _make_optimizer(name, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {name!r}")
+    name = name.lower()
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if weight_decay > 0:
+        raise ValueError("optimizer='lbfgs' does not support weight_decay; use 'adam' or 'adamw'")
+    return torch.optim.LBFGS(
+        params, lr=lr, max_iter=20, history_size=20, line_search_fn="strong_wolfe"
+    )
+
+
+def _diverged(where: str, what: str, lr: float) -> NonFiniteLossError:
+    return NonFiniteLossError(
+        f"the {what} became NaN or inf at {where}. The training diverged: try a lower learning "
+        f"rate (lr={lr:g} now), a larger reg (ridge) for CCA-type losses, or larger batches."
+    )
+
+
+def _all_finite(tensors) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+
+def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
+    """``loss_fn(model, batch)``, turned into :class:`NonFiniteLossError` when it is not finite."""
+    try:
+        loss = loss_fn(model, batch)
+    except (ValueError, RuntimeError) as err:  # e.g. NaN outputs refused by the loss
+        if not _all_finite(p.detach() for p in model.parameters()):
+            raise _diverged(where, "model's weights", lr) from err
+        raise
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        raise TypeError(
+            f"loss_fn must return a scalar torch.Tensor, got {type(loss).__name__}"
+            + (f" of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else "")
+        )
+    if not bool(torch.isfinite(loss.detach())):
+        raise _diverged(where, f"loss ({float(loss.detach()):g})", lr)
+    return loss.reshape(())
+
+
+def train(
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module, list[torch.Tensor]], torch.Tensor],
+    train_views: Sequence,
+    *,
+    val_views: Sequence | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    patience: int | None = None,
+    device: str | torch.device | None = None,
+    random_state: int | None = 0,
+    progress: bool | None = None,
+    val_score: Callable[[nn.Module, list[torch.Tensor]], float] | None = None,
+) -> History:
+    """Train ``model`` by minimising ``loss_fn`` over mini-batches of ``train_views``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place (moved to ``device``; left in eval mode at the end).
+    loss_fn : callable
+        ``loss_fn(model, batch)`` -> scalar tensor, where ``batch`` is a list with one tensor of
+        shape ``(b, d_j)`` per view (same rows in every view). For Deep CCA:
+        ``lambda m, b: cca_loss(*m(*b))``.
+    train_views : list of array-like of shape (n, d_j)
+        The training data (numpy arrays or tensors), converted once to the dtype of the model's
+        parameters and moved once to the device.
+    val_views : list of array-like of shape (n_val, d_j), optional
+        Validation data; its full-batch loss is recorded after every epoch.
+    epochs : int
+        Maximum number of passes over the training data.
+    batch_size : int >= 2 or None
+        ``None``: full batch. Otherwise each epoch shuffles the samples and splits them into
+        ``ceil(n / batch_size)`` batches of (nearly) equal size, at most ``batch_size`` and more
+        than ``batch_size / 2`` each: there is never a tiny last batch whose covariance would be
+        meaningless.
+    lr : float
+        Learning rate (for ``"lbfgs"``, the step of its strong-Wolfe line search; use 1).
+    optimizer : {"adam", "adamw", "sgd", "lbfgs"}
+        ``"sgd"`` is plain SGD; ``"lbfgs"`` is meant for full-batch training of small models.
+    weight_decay : float
+        L2 penalty (decoupled for ``"adamw"``).
+    patience : int or None
+        Early stopping: stop after ``patience`` epochs without improvement of the validation
+        monitor (``val_score`` if given, else the validation loss). Needs ``val_views``.
+    device : str, torch.device or None
+        ``None``: ``"cuda"`` when available, else ``"cpu"``.
+    random_state : int or None
+        Seeds torch (initialisation done here, dropout) and the shuffling. On the CPU the same
+        seed gives the same history and weights. ``None``: not seeded.
+    progress : bool or None
+        Show a tqdm progress bar. ``None``: yes, unless the environment variable ``CI`` or
+        ``MMBOOK_BUILD`` is set.
+    val_score : callable, optional
+        ``val_score(model, val_batch)`` -> float, higher is better, evaluated in eval mode without
+        gradient on the validation views (needs ``val_views``); it becomes the early-stopping
+        monitor.
+
+    Returns
+    -------
+    History
+        Per-epoch losses, scores and times. With a validation monitor the model ends with the
+        weights of ``history.best_epoch``.
+
+    Raises
+    ------
+    NonFiniteLossError
+        The loss, a gradient or the weights became NaN or inf; the message names the epoch and
+        the batch.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    views = check_views(train_views, min_views=1, name="train_views")
+    n_features = [v.shape[1] for v in views]
+    if val_views is not None:
+        val_views = check_views(val_views, min_views=1, name="val_views")
+        check_n_features(val_views, n_features, name="val_views")
+    if val_score is not None and not callable(val_score):
+        raise TypeError(f"val_score must be callable as val_score(model, batch), got {val_score!r}")
+    if val_score is not None and val_views is None:
+        raise ValueError("val_score needs val_views to score")
+    epochs = check_positive_int(epochs, "epochs")
+    n = views[0].shape[0]
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    if n < 2:
+        raise ValueError(f"train_views must have at least 2 samples, got {n}")
+    n_batches = 1 if batch_size is None else math.ceil(n / min(batch_size, n))
+    lr = check_positive_float(lr, "lr")
+    weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+    if patience is not None:
+        patience = check_positive_int(patience, "patience")
+        if val_views is None:
+            raise ValueError("early stopping (patience) needs val_views to monitor")
+    if random_state is not None:
+        random_state = check_positive_int(random_state, "random_state", minimum=0)
+    show = progress_enabled(progress)
+    device = resolve_device(device)
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a string, one of {list(OPTIMIZERS)}")
+
+    generator = torch.Generator()
+    if random_state is not None:
+        torch.manual_seed(random_state)
+        generator.manual_seed(random_state)
+    model.to(device)
+    dtype = params[0].dtype
+    data = [torch.as_tensor(v, dtype=dtype).to(device) for v in views]
+    val_data = None
+    if val_views is not None:
+        val_data = [torch.as_tensor(v, dtype=dtype).to(device) for v in val_views]
+    opt = _make_optimizer(optimizer, params, lr, weight_decay)
+    is_lbfgs = isinstance(opt, torch.optim.LBFGS)
+
+    history = History()
+    monitor = val_data is not None
+    best, best_state, waited = -math.inf, None, 0
+    bar = _progress_bar(epochs, show, type(model).__name__)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        if n_batches == 1:
+            batches = [None]  # full batch: the order of the rows does not matter
+        else:
+            batches = torch.tensor_split(torch.randperm(n, generator=generator), n_batches)
+        total = 0.0
+        for b, idx in enumerate(batches):
+            where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
+            batch = data if idx is None else [v[idx.to(device)] for v in data]
+
+            def closure(batch=batch, where=where):
+                opt.zero_grad(set_to_none=True)
+                loss = _batch_loss(model, loss_fn, batch, where, lr)
+                loss.backward()
+                if not _all_finite(p.grad for p in params if p.grad is not None):
+                    raise _diverged(where, "gradient", lr)
+                return loss
+
+            if is_lbfgs:
+                loss = opt.step(closure)
+            else:
+                loss = closure()
+                opt.step()
+            total += float(loss.detach()) * (n if idx is None else len(idx))
+            if not _all_finite(p.detach() for p in params):
+                raise _diverged(where, "model's weights (after the update)", lr)
+        history.train_loss.append(total / n)
+
+        if monitor:
+            model.eval()
+            where = f"epoch {epoch + 1}/{epochs}, validation"
+            with torch.no_grad():
+                history.val_loss.append(float(_batch_loss(model, loss_fn, val_data, where, lr)))
+                if val_score is not None:
+                    history.val_score.append(float(val_score(model, val_data)))
+            current = history.val_score[-1] if val_score is not None else -history.val_loss[-1]
+            if current > best:
+                best, waited, history.best_epoch = current, 0, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+        history.epoch_time.append(time.perf_counter() - start)
+
+        postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
+        if monitor:
+            postfix["val"] = f"{history.val_loss[-1]:.4f}"
+        if val_score is not None:
+            postfix["score"] = f"{history.val_score[-1]:.4f}"
+        bar.set_postfix(postfix, refresh=False)
+        if patience is not None and waited >= patience:
+            history.stopped_early = epoch + 1 < epochs
+            break
+    bar.close()
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        history.best_epoch = len(history.train_loss) - 1
+    model.eval()
+    return history
