@@ -112,12 +112,18 @@ class _MomentAccumulator:
         self.mean = np.zeros(dim)
         self.comoment = np.zeros((dim, dim))
 
+    # rows per block when forming the co-moment: the centred copy stays ~64 MiB, whatever n is
+    block_bytes = 64 * 2**20
+
     def update(self, views: Sequence[np.ndarray]) -> None:
-        X = np.hstack(views)
-        n_b = X.shape[0]
-        mean_b = X.mean(axis=0)
-        Xc = X - mean_b
-        M_b = Xc.T @ Xc
+        n_b = views[0].shape[0]
+        mean_b = np.concatenate([v.mean(axis=0) for v in views])
+        dim = mean_b.shape[0]
+        rows = max(1, self.block_bytes // (8 * dim))
+        M_b = np.zeros((dim, dim))
+        for start in range(0, n_b, rows):
+            block = np.hstack([v[start : start + rows] for v in views]) - mean_b
+            M_b += block.T @ block
         if self.n == 0:
             self.n, self.mean, self.comoment = n_b, mean_b, M_b
             return
