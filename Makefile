@@ -28,7 +28,7 @@ test: env lint unit nbval browser
 
 lint: env
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check mmlib tests tools benchmarks book/_ext
 
 unit: env
 	$(BIN)/pytest tests -m "not browser"

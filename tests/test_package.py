@@ -10,7 +10,9 @@ def test_public_names_resolve():
 
 
 def test_numpy_side_imports_without_torch():
-    code = "import sys, mmlib; mmlib.CCA; assert 'torch' not in sys.modules, 'torch imported eagerly'"
+    code = (
+        "import sys, mmlib; mmlib.CCA; assert 'torch' not in sys.modules, 'torch imported eagerly'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

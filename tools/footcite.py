@@ -14,7 +14,9 @@ for name in sys.argv[1:]:
     path = Path(name)
     text = path.read_text()
     new = re.sub(r"\{cite(:[a-z]+)?\}", lambda m: "{footcite" + (m.group(1) or "") + "}", text)
-    new = re.sub(r"```\{bibliography\}\n:filter: docname in docnames\n```", "```{footbibliography}\n```", new)
+    new = re.sub(
+        r"```\{bibliography\}\n:filter: docname in docnames\n```", "```{footbibliography}\n```", new
+    )
     if new != text:
         path.write_text(new)
         print(f"updated {path}")

@@ -1,0 +1,1 @@
+"""Benchmarks of mmlib against its peers; run ``python benchmarks/run.py`` (see README.md)."""
