@@ -47,6 +47,7 @@ from mmlib._checks import (
     check_reg,
     check_views,
 )
+from mmlib._params import ParamsMixin
 
 __all__ = ["CCA", "GCCA"]
 
@@ -147,20 +148,13 @@ class _MomentAccumulator:
         return [self.mean[s].copy() for s in self.slices()]
 
 
-def _same(a, b) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except (TypeError, ValueError):  # arrays
-        return False
-
-
 def _check_tol(tol, dim: int) -> float:
     if tol is None:
         return _default_tol(dim)
     return check_fraction(tol, "tol", low_inclusive=False, high_inclusive=False)
 
 
-class _LinearMultiview:
+class _LinearMultiview(ParamsMixin):
     """What CCA and GCCA share: parameters, validation, the accumulator and partial_fit.
 
     ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` and grid
@@ -171,34 +165,11 @@ class _LinearMultiview:
     _min_views = 2
     _max_views: int | None = None
     _solved = ("weights_",)
-    _param_names = ("n_components", "reg", "tol")
 
     def __init__(self, n_components: int | None = 2, reg: float | Sequence[float] = 0.0, tol=None):
         self.n_components = n_components
         self.reg = reg
         self.tol = tol
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, as a dict (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor parameters by name; returns self (scikit-learn convention)."""
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(
-                    f"{name!r} is not a parameter of {type(self).__name__}; "
-                    f"valid parameters: {', '.join(self._param_names)}"
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {"n_components": 2, "reg": 0.0, "tol": None}
-        shown = ", ".join(
-            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults[k])
-        )
-        return f"{type(self).__name__}({shown})"
 
     def _validate(self, views) -> list[np.ndarray]:
         return check_views(views, min_views=self._min_views, max_views=self._max_views)

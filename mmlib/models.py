@@ -11,7 +11,6 @@ them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.Hist
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from mmlib._checks import (
     check_reg,
     check_views,
 )
+from mmlib._params import ParamsMixin
 from mmlib.linear import CCA, GCCA
 from mmlib.losses import cca_loss, gcca_loss
 from mmlib.nets import make_encoders
@@ -100,7 +100,7 @@ class DGCCAModule(nn.Module):
         return [f(x) for f, x in zip(self.encoders, views, strict=True)]
 
 
-class _DeepMultiview:
+class _DeepMultiview(ParamsMixin):
     """What DCCA and DGCCA share: parameters, validation, training and the forward pass.
 
     ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` and grid searches
@@ -145,37 +145,6 @@ class _DeepMultiview:
         self.device = device
         self.random_state = random_state
         self.progress = progress
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, as a dict (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters by name; returns self (scikit-learn convention)."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"{name!r} is not a parameter of {type(self).__name__}; "
-                    f"valid parameters: {', '.join(valid)}"
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = inspect.signature(type(self).__init__).parameters
-        shown = ", ".join(
-            f"{name}={value!r}"
-            for name, value in self.get_params().items()
-            if not (
-                isinstance(value, type(defaults[name].default)) and value == defaults[name].default
-            )
-        )
-        return f"{type(self).__name__}({shown})"
 
     def _check_views(self, views, name: str = "views") -> list[np.ndarray]:
         return check_views(views, min_views=2, max_views=self._max_views, name=name)
