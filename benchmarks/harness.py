@@ -339,15 +339,12 @@ def header_markdown(head: dict) -> str:
         lines.append(f"- Whole suite: {head['wall_seconds']:.0f} s wall clock")
     if head.get("mmlib_source_sha256"):
         start, end = head["mmlib_source_sha256"], head.get("mmlib_source_sha256_at_end")
-        lines.append(
-            f"- mmlib source (SHA-256 of mmlib/*.py): {start}"
-            + (
-                ""
-                if end in (None, start)
-                else f" at the start, {end} at the end: **mmlib changed "
-                "during the run**, rerun before trusting these tables"
-            )
-        )
+        line = f"- mmlib source (SHA-256 of mmlib/*.py): {start}"
+        if end not in (None, start):
+            line += f" at the start, {end} at the end: **mmlib changed during the run**"
+            note = head.get("mmlib_change_note")
+            line += f" ({note})" if note else ", rerun before trusting these tables"
+        lines.append(line)
     return "\n".join(lines)
 
 
