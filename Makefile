@@ -33,9 +33,13 @@ lint: env
 unit: env
 	$(BIN)/pytest tests -m "not browser"
 
+NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg book/*.ipynb
+
+## nbval: the key numbers of every chapter, as they are and with torch on its generic CPU code path
 nbval: env
-	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg book/*.ipynb
+	$(NBVAL)
+	ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 $(NBVAL)
 
 browser: env
 	$(BIN)/pytest tests -m browser

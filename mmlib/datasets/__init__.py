@@ -1,0 +1,83 @@
+"""Data sets of the book: seeded generators and loaders of data shipped offline.
+
+Every function returns a :class:`MultiViewDataset`: a list of views (float64 arrays of shape
+``(n_samples, n_features_j)``, samples as rows and paired across views), labels ``y`` when there
+are any, the views' names, a description and a dict of extras (true latents, label names, ...).
+
+Nothing here downloads anything. The generators are deterministic under ``random_state``; the
+loaders read scikit-learn's bundled digits or the compressed files vendored in ``mmlib/data/``
+(source, licence and checksums in ``mmlib/data/README.md``).
+
+One module per family of chapters: :mod:`mmlib.datasets.correlation` (CCA to Deep GCCA),
+and the later parts' own modules; everything is re-exported here.
+"""
+
+from __future__ import annotations
+
+from mmlib.datasets._base import MultiViewDataset
+from mmlib.datasets.correlation import (
+    load_digits_halves,
+    load_mfeat,
+    load_nutrimouse,
+    make_latent_views,
+    make_noisy_digits,
+    make_nonlinear_views,
+    make_three_modalities,
+)
+
+# --- contrastive alignment (GMC chapter): multimodal digits ---
+
+# --- contrastive alignment (MMV chapter): modalities of different granularity ---
+
+# --- fusion chapter ---
+
+# --- interpretability chapter: DNA ---
+
+__all__ = [
+    "MultiViewDataset",
+    "available_datasets",
+    "load_digits_halves",
+    "load_mfeat",
+    "load_nutrimouse",
+    "make_latent_views",
+    "make_noisy_digits",
+    "make_nonlinear_views",
+    "make_three_modalities",
+    # --- GMC ---
+    # --- MMV ---
+    # --- fusion ---
+    # --- interpretability ---
+]
+
+
+# --------------------------------------------------------------------------------------------
+# the catalogue
+# --------------------------------------------------------------------------------------------
+
+
+def available_datasets() -> dict[str, str]:
+    """The book's data sets: function name -> one-line description.
+
+    Returns
+    -------
+    dict of str to str
+        In the order the data chapter presents them.
+
+    Examples
+    --------
+    >>> list(available_datasets())[:2]
+    ['make_latent_views', 'load_digits_halves']
+    """
+    return {
+        "make_latent_views": "two Gaussian views with exactly known canonical correlations",
+        "load_digits_halves": "scikit-learn's 8x8 digits: left and right halves as two views",
+        "make_noisy_digits": "rotated digit / noisy image of the same class (Wang et al., 2015)",
+        "load_nutrimouse": "40 mice: 120 liver gene expressions and 21 liver fatty acids",
+        "load_mfeat": "UCI Multiple Features: 2,000 handwritten digits in six views",
+        "make_nonlinear_views": "two nonlinear views of a latent that linear CCA cannot see",
+        "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
+        # --- GMC ---
+        # --- MMV ---
+        # --- fusion ---
+        # --- interpretability ---
+    }
