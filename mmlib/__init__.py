@@ -61,8 +61,10 @@ __all__ = [
     "plotting",
     "recall_at_k",
     "total_correlation",
-    *_LAZY,
 ]
+# __all__ lists the eager names only: `from mmlib import *` fetches every name in __all__, and a
+# lazy one there would import torch. The torch-backed names stay attributes (mmlib.DCCA) and are
+# listed by dir(mmlib); import them explicitly (from mmlib import DCCA).
 
 
 def __getattr__(name: str):
@@ -73,7 +75,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(__all__)
+    return sorted({*__all__, *_LAZY})
 
 
 if book.in_book_build():

@@ -31,8 +31,10 @@ __all__ = [
     "check_positive_int",
     "check_random_state",
     "check_reg",
+    "check_seed",
     "check_tensor_views",
     "check_views",
+    "to_numpy",
 ]
 
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
@@ -80,8 +82,8 @@ def check_array(
         raise TypeError(f"{name} must be an array of numbers, got None")
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got a string: {X!r:.40}")
-    if _is_tensor(X):  # a torch tensor: leave the graph and the device
-        X = X.detach().cpu().numpy()
+    if _is_tensor(X):
+        X = to_numpy(X, name=name)
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as err:  # ragged nested lists
@@ -197,6 +199,31 @@ def check_views(
 def _is_tensor(obj: Any) -> bool:
     """True for a torch tensor, without importing torch."""
     return type(obj).__module__.startswith("torch") and hasattr(obj, "shape")
+
+
+def to_numpy(X: Any, *, name: str = "X") -> Any:
+    """A torch tensor as a numpy array (anything else is returned unchanged).
+
+    The tensor leaves the autograd graph (``detach``) and its device (``cpu``); half-precision
+    floats (bfloat16, which numpy lacks, and float16) are upcast to float32 first. A tensor on
+    the ``meta`` device has no values: that is a ``ValueError`` naming ``name``.
+    """
+    if not _is_tensor(X):
+        return X
+    device = getattr(getattr(X, "device", None), "type", "cpu")
+    if device == "meta":
+        raise ValueError(
+            f"{name} is a tensor on the 'meta' device, which has a shape but no values; "
+            "create it on 'cpu' or 'cuda'"
+        )
+    X = X.detach()
+    if getattr(X, "is_sparse", False):
+        X = X.to_dense()
+    if str(X.dtype) in ("torch.bfloat16", "torch.float16"):
+        X = X.float()
+    if hasattr(X, "resolve_conj"):
+        X = X.resolve_conj().resolve_neg()
+    return X.cpu().numpy()
 
 
 def check_tensor_views(views: Any, *, min_views: int = 2, name: str = "views") -> list:
@@ -376,10 +403,30 @@ def check_reg(reg: Any, n_views: int, *, name: str = "reg") -> list[float]:
     ]
 
 
+def check_seed(
+    random_state: Any, name: str = "random_state", *, maximum: int = 2**32 - 1
+) -> int | None:
+    """Check an int seed (or None) for a library that takes plain ints only (scikit-learn: < 2**32).
+
+    Returns the seed as a Python int, or None.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None or an int seed, got {type(random_state).__name__} "
+            f"{random_state!r:.40}"
+        )
+    if not 0 <= random_state <= maximum:
+        raise ValueError(f"{name} must be an int in [0, {maximum}], got {random_state}")
+    return int(random_state)
+
+
 def check_random_state(random_state: Any) -> np.random.Generator:
     """Turn ``None``, an int seed or a ``numpy.random.Generator`` into a ``Generator``.
 
-    ``None`` gives fresh OS entropy (not reproducible); an int seed gives a reproducible stream.
+    ``None`` gives fresh OS entropy (not reproducible); an int seed (any size: numpy's
+    ``SeedSequence`` takes arbitrarily large ints) gives a reproducible stream.
     """
     if random_state is None:
         return np.random.default_rng()
@@ -399,7 +446,11 @@ def check_labels(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     """Validate a 1-D vector of class labels with ``n_samples`` entries (any hashable labels)."""
     if y is None:
         raise TypeError(f"{name} must be a 1-D array of labels, got None")
-    arr = np.asarray(y)
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array of labels, got a string: {y!r:.40}")
+    arr = np.asarray(to_numpy(y, name=name))
+    if arr.dtype.kind in "cMmV":
+        raise TypeError(f"{name} must hold class labels (ints or strings), got dtype {arr.dtype}")
     if arr.ndim != 1:
         hint = " Use y.ravel() to flatten it." if arr.ndim == 2 and 1 in arr.shape else ""
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}.{hint}")

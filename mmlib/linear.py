@@ -9,19 +9,34 @@ of samples) share one code path and no ``n x n`` matrix is ever formed.
 * Views are arrays of shape ``(n_samples, n_features_j)``, samples as rows, computed in float64.
 * Covariances use ``1 / (n - 1)``:
   :math:`C_{ij} = \tfrac{1}{n-1} (X_i - \bar x_i)^\top (X_j - \bar x_j)`.
-* The ridge ``reg`` is dimensionless, one number in ``[0, 1)`` (or one per view). View ``j``'s
-  covariance is shrunk towards a scaled identity with the same trace,
+* **The ridge** ``reg = r`` is dimensionless, one number in ``[0, 1)`` (or one per view), and
+  it is the same in every mmlib estimator and loss, linear and deep. View ``j``'s covariance
+  gets an additive ridge proportional to its average variance,
 
-  .. math:: C_{jj}(\mathrm{reg}) = (1 - \mathrm{reg})\, C_{jj}
-            + \mathrm{reg}\, \frac{\operatorname{tr} C_{jj}}{d_j} I,
+  .. math:: C_{jj} + \lambda_j I, \qquad
+            \lambda_j = \frac{r_j}{1 - r_j}\, \frac{\operatorname{tr} C_{jj}}{d_j},
 
-  so multiplying a view by a constant changes nothing, with or without ridge. ``reg = 0`` is plain
-  CCA; ``reg -> 1`` ignores the within-view correlations (partial least squares-like directions).
-  GCCA uses the same matrix divided by ``1 - reg``, a ridge regression of ``G`` on each view
-  (see :class:`GCCA`).
-* Rank-deficient covariances (``reg = 0`` with ``n <= d_j`` or collinear features) are inverted on
-  their range only: eigen-directions with eigenvalue ``<= tol * largest`` are dropped (a
-  pseudo-inverse square root), so results stay finite.
+  which is the shrinkage :math:`(1 - r_j) C_{jj} + r_j (\operatorname{tr} C_{jj}/d_j) I`
+  divided by :math:`1 - r_j`: the same directions, but a matrix never smaller than
+  :math:`C_{jj}`. So multiplying a view by a constant changes nothing; ``reg = 0`` is plain CCA
+  and ``reg -> 1`` ignores the within-view correlations (partial least squares-like directions).
+  The correlations CCA reports are the singular values of
+
+  .. math:: K = (C_{xx} + \lambda_x I)^{-1/2}\, C_{xy}\, (C_{yy} + \lambda_y I)^{-1/2},
+
+  which never exceed 1 whatever the ridge (they are the shrinkage values times
+  :math:`\sqrt{(1 - r_x)(1 - r_y)}`, and equal the actual training correlations when
+  ``reg = 0``). GCCA uses the same :math:`C_{jj} + \lambda_j I`, a ridge regression of ``G`` on
+  each view, so its eigenvalues never exceed the number of views. ``mmlib.losses`` (Deep CCA,
+  Deep GCCA) uses the same convention on each mini-batch.
+* **Rank.** A direction in which a view has no variance carries no correlation: eigen-directions
+  of the *unregularised* :math:`C_{jj}` with eigenvalue ``<= tol * largest`` are dropped (with or
+  without ridge), results stay finite, and at most ``min`` of the views' ranks (each at most
+  ``min(n_samples - 1, n_features)``) components can be asked for: a larger ``n_components`` is
+  a ``ValueError`` rather than components with invented correlations.
+* **Scale.** Each view is multiplied by a power of two that brings its largest absolute value
+  near 1 before any product is formed (an exact operation), so views of magnitude ``1e170`` or
+  ``1e-300`` neither overflow nor underflow; views beyond about ``1e±300`` are refused.
 
 References
 ----------
@@ -62,27 +77,48 @@ def _default_tol(dim: int) -> float:
     return 100.0 * max(dim, 1) * np.finfo(np.float64).eps
 
 
-def _ridge(C: np.ndarray, reg: float) -> np.ndarray:
-    r"""Shrink a covariance: :math:`(1 - r) C + r \,(\operatorname{tr} C / d)\, I` (scale-free)."""
+def _ridge_shift(C: np.ndarray, reg: float) -> float:
+    r"""The additive ridge :math:`\lambda = \frac{r}{1 - r} \operatorname{tr} C / d` (scale-free)."""
     if reg == 0.0:
-        return C
-    d = C.shape[0]
-    return (1.0 - reg) * C + (reg * np.trace(C) / d) * np.eye(d)
+        return 0.0
+    return reg / (1.0 - reg) * float(np.trace(C)) / C.shape[0]
 
 
-def _inv_sqrt_factor(C: np.ndarray, tol: float) -> np.ndarray:
-    r"""Whitening factor :math:`E = V_r \Lambda_r^{-1/2}` of a covariance, shape ``(d, rank)``.
+def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarray:
+    r"""Whitening factor :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`, shape ``(d, rank)``.
 
-    ``E @ E.T`` is the pseudo-inverse of ``C`` and ``E.T @ C @ E = I_rank``: the columns of
-    ``X @ E`` are uncorrelated with unit variance. Directions with eigenvalue ``<= tol * largest``
-    are dropped, so a rank-deficient ``C`` gives a thinner ``E`` instead of NaN or inf.
+    ``V_r, Lambda_r`` are the eigenpairs of ``C`` with eigenvalue ``> tol * largest`` (the
+    numerical rank of the *unregularised* ``C``) and ``lambda = shift`` the additive ridge. So
+    ``E @ E.T`` is the inverse of ``C + lambda I`` on the range of ``C`` (the pseudo-inverse when
+    ``lambda = 0``, and then ``E.T @ C @ E = I_rank``). Directions in which the data have no
+    variance are dropped, with or without ridge: they carry no correlation, and keeping them
+    would let rounding noise pose as one.
     """
     w, V = np.linalg.eigh(C)
     w, V = w[::-1], V[:, ::-1]  # descending
     if not w.size or w[0] <= 0.0:  # a constant view: nothing to whiten
         return np.zeros((C.shape[0], 0))
     keep = w > tol * w[0]
-    return V[:, keep] / np.sqrt(w[keep])
+    return V[:, keep] / np.sqrt(w[keep] + shift)
+
+
+# views are scaled by 2**-e with |e| <= this before any product (about 1e-301 .. 1e301)
+_MAX_EXPONENT = 1000
+
+
+def _power_of_two_scale(view: np.ndarray, name: str) -> float:
+    """``2**-e`` with ``max |view|`` in ``[0.5, 1) * 2**e``: exact, and no overflow in ``X^T X``."""
+    top = float(np.max(np.abs(view)))
+    if top == 0.0:
+        return 1.0
+    exponent = int(np.frexp(top)[1])
+    if abs(exponent) > _MAX_EXPONENT:
+        raise ValueError(
+            f"{name} has values of magnitude {top:.3g}, too close to the limits of float64 to "
+            "compute covariances and weights; multiply it by a constant (the result is "
+            "invariant to the scale of a view)"
+        )
+    return float(np.ldexp(1.0, -exponent))
 
 
 def _fix_signs(columns: np.ndarray) -> np.ndarray:
@@ -104,6 +140,10 @@ class _MomentAccumulator:
 
     where :math:`M = \sum_i (x_i - \bar x)(x_i - \bar x)^\top`. It never subtracts large raw sums,
     so it is as accurate as centring all the data at once. Memory: ``O(D^2)``, ``D = sum d_j``.
+
+    View ``j`` is accumulated multiplied by ``scales[j]``, a power of two fixed by the first chunk
+    (see :func:`_power_of_two_scale`): ``mean`` and ``comoment`` are those of the scaled views,
+    :meth:`means` gives the means in the views' own units.
     """
 
     def __init__(self, n_features: Sequence[int]):
@@ -112,11 +152,15 @@ class _MomentAccumulator:
         self.n = 0
         self.mean = np.zeros(dim)
         self.comoment = np.zeros((dim, dim))
+        self.scales: list[float] | None = None
 
     # rows per block when forming the co-moment: the centred copy stays ~64 MiB, whatever n is
     block_bytes = 64 * 2**20
 
     def update(self, views: Sequence[np.ndarray]) -> None:
+        if self.scales is None:
+            self.scales = [_power_of_two_scale(v, f"views[{j}]") for j, v in enumerate(views)]
+        views = [v * c if c != 1.0 else v for v, c in zip(views, self.scales, strict=True)]
         n_b = views[0].shape[0]
         mean_b = np.concatenate([v.mean(axis=0) for v in views])
         dim = mean_b.shape[0]
@@ -133,6 +177,11 @@ class _MomentAccumulator:
         self.mean = self.mean + delta * (n_b / n)
         self.comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
         self.n = n
+        if not np.isfinite(self.comoment).all():
+            raise ValueError(
+                "views overflow float64 in the covariance: this chunk's values are far larger "
+                "than the first chunk's (which set the scale); scale the data consistently"
+            )
 
     def covariance(self) -> np.ndarray:
         """The ``(D, D)`` sample covariance (``1 / (n - 1)``), exactly symmetric."""
@@ -145,7 +194,8 @@ class _MomentAccumulator:
         return [slice(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
     def means(self) -> list[np.ndarray]:
-        return [self.mean[s].copy() for s in self.slices()]
+        """The views' means in their own units."""
+        return [self.mean[s] / c for s, c in zip(self.slices(), self.scales, strict=True)]
 
 
 def _check_tol(tol, dim: int) -> float:
@@ -275,11 +325,14 @@ class CCA(_LinearMultiview):
     Parameters
     ----------
     n_components : int or None, default 2
-        Number of canonical pairs ``k``, at most ``min(rank C_xx, rank C_yy)`` (with ``reg = 0``
-        a rank is at most ``min(n_samples - 1, n_features)``); None: all of them.
+        Number of canonical pairs ``k``, at most ``min(rank C_xx, rank C_yy)`` (a rank is at most
+        ``min(n_samples - 1, n_features)``, and the ridge does not raise it); None: all of them.
+        Asking for more is a ``ValueError``: beyond the ranks the data have no direction, and
+        any correlation reported for one would be invented (rounding noise).
     reg : float or sequence of two floats in [0, 1), default 0
-        Dimensionless ridge:
-        :math:`C_{jj} \to (1 - r) C_{jj} + r\,(\operatorname{tr} C_{jj}/d_j) I`.
+        Dimensionless ridge (the convention of :mod:`mmlib.linear`):
+        :math:`C_{jj} \to C_{jj} + \lambda_j I`,
+        :math:`\lambda_j = \frac{r}{1 - r} \operatorname{tr} C_{jj}/d_j`.
     tol : float in (0, 1), optional
         Eigenvalues of a view's covariance below ``tol * largest`` are treated as zero
         (default ``100 * d * machine epsilon``, ``d`` the larger number of features).
@@ -287,11 +340,16 @@ class CCA(_LinearMultiview):
     Attributes
     ----------
     canonical_correlations_ : ndarray (k,)
-        Sample correlation of each pair of training variates, descending. With ``reg = 0`` these
-        are the singular values of ``K``; with ridge they are the (smaller) actual correlations
-        of the regularised directions.
+        The singular values of
+        :math:`K = (C_{xx} + \lambda_x I)^{-1/2} C_{xy} (C_{yy} + \lambda_y I)^{-1/2}`,
+        descending, in [0, 1]. With ``reg = 0`` they are the sample correlations of the pairs of
+        training variates; with ridge they are the regularised correlations (smaller than the
+        ``reg = 0`` values, and than 1, whatever ``reg``); the variates' actual correlations are
+        ``paired_correlations(*cca.transform(views))``.
     weights_ : list [W_x (d_x, k), W_y (d_y, k)]
-        Canonical weights, scaled so the training variates have unit variance (``ddof=1``).
+        Canonical weights :math:`(C_{xx} + \lambda_x I)^{-1/2} U_{:, :k}` (and likewise for
+        ``y``), the ridge only changing the directions, scaled so the training variates have
+        unit variance (``ddof=1``) with or without ridge.
         Sign convention: the largest-magnitude entry of each column of ``W_x`` is positive.
     means_ : list [mu_x (d_x,), mu_y (d_y,)]
         Training means, subtracted by :meth:`transform`.
@@ -303,7 +361,8 @@ class CCA(_LinearMultiview):
     Notes
     -----
     Cost ``O(n (d_x + d_y)^2 + (d_x + d_y)^3)`` time and ``O(n (d_x + d_y))`` memory. The variates
-    of a view are uncorrelated with unit variance on the training data when ``reg = 0``.
+    of a view have unit variance on the training data; with ``reg = 0`` they are also
+    uncorrelated.
 
     References
     ----------
@@ -333,39 +392,39 @@ class CCA(_LinearMultiview):
 
     def _solve(self, reg: list[float], strict: bool) -> None:
         stats = self._stats
-        C = stats.covariance()
+        C = stats.covariance()  # of the views scaled by stats.scales
         sx, sy = stats.slices()
+        Cxx, Cyy, Cxy = C[sx, sx], C[sy, sy], C[sx, sy]
         tol = _check_tol(self.tol, max(stats.n_features))
-        # whitening factors: Ex.T @ Cxx(reg) @ Ex = I (pseudo-inverse square roots)
-        Ex = _inv_sqrt_factor(_ridge(C[sx, sx], reg[0]), tol)
-        Ey = _inv_sqrt_factor(_ridge(C[sy, sy], reg[1]), tol)
+        # whitening factors on the views' ranges: Ex @ Ex.T = (Cxx + lambda_x I)^-1 there
+        Ex = _inv_sqrt_factor(Cxx, tol, _ridge_shift(Cxx, reg[0]))
+        Ey = _inv_sqrt_factor(Cyy, tol, _ridge_shift(Cyy, reg[1]))
         k = self._resolve_n_components(
             min(Ex.shape[1], Ey.shape[1]),
             strict,
             reason=(
                 f"min(rank of views[0] covariance = {Ex.shape[1]}, rank of views[1] covariance "
-                f"= {Ey.shape[1]}); with reg=0 a rank is at most min(n_samples - 1, n_features)"
+                f"= {Ey.shape[1]}); a rank is at most min(n_samples - 1 = {stats.n - 1}, "
+                "n_features), whatever the ridge"
             ),
         )
         if k is None:
             return
         # the whitened cross-covariance and its SVD: the core of CCA
-        K = Ex.T @ C[sx, sy] @ Ey
+        K = Ex.T @ Cxy @ Ey
         U, s, Vt = np.linalg.svd(K, full_matrices=False)
         Wx = Ex @ U[:, :k]
         Wy = Ey @ Vt[:k].T
         # unit training variance (already true with reg=0; a rescaling with ridge)
-        var_x = np.einsum("ik,ij,jk->k", Wx, C[sx, sx], Wx)
-        var_y = np.einsum("ik,ij,jk->k", Wy, C[sy, sy], Wy)
+        var_x = np.einsum("ik,ij,jk->k", Wx, Cxx, Wx)
+        var_y = np.einsum("ik,ij,jk->k", Wy, Cyy, Wy)
         Wx = Wx / np.sqrt(np.where(var_x > 0, var_x, 1.0))
         Wy = Wy / np.sqrt(np.where(var_y > 0, var_y, 1.0))
-        rho = np.einsum("ik,ij,jk->k", Wx, C[sx, sy], Wy)
-        rho = np.clip(np.where((var_x > 0) & (var_y > 0), rho, 0.0), 0.0, 1.0)
-        order = np.argsort(-rho, kind="stable")
-        Wx, Wy, rho = Wx[:, order], Wy[:, order], rho[order]
         signs = _fix_signs(Wx)
-        self.weights_ = [Wx * signs, Wy * signs]
-        self.canonical_correlations_ = rho
+        cx, cy = stats.scales  # the solver saw c X: in the view's own units the weights are c W
+        self.weights_ = [Wx * (signs * cx), Wy * (signs * cy)]
+        # the additive-ridge correlations: singular values of K, in [0, 1] whatever the ridge
+        self.canonical_correlations_ = np.clip(s[:k], 0.0, 1.0)
 
     def transform(self, views) -> list[np.ndarray]:
         """Canonical variates ``[(X - mu_x) W_x, (Y - mu_y) W_y]``, each ``(n, k)``.
@@ -379,8 +438,11 @@ class CCA(_LinearMultiview):
     def transform_view(self, X, view: int = 0) -> np.ndarray:
         """Canonical variates ``(X - mu_view) W_view`` of a single view (``view`` 0 or 1)."""
         check_is_fitted(self, "weights_")
-        if isinstance(view, bool) or view not in (0, 1):
+        if isinstance(view, (bool, np.bool_)) or not isinstance(view, (int, np.integer)):
+            raise TypeError(f"view must be the int 0 or 1, got {type(view).__name__} {view!r}")
+        if view not in (0, 1):
             raise ValueError(f"view must be 0 or 1 (CCA has two views), got {view!r}")
+        view = int(view)
         X = check_array(X, name="X")
         if X.shape[1] != self.n_features_in_[view]:
             raise ValueError(
@@ -396,8 +458,11 @@ class CCA(_LinearMultiview):
     def score(self, views, y=None) -> float:
         """Sum of the correlations of the ``k`` pairs of variates of ``views`` (e.g. held out).
 
-        On the training data this equals ``canonical_correlations_.sum()``; on new data it is the
-        generalisation measure used to choose ``reg`` and ``n_components``. Needs >= 2 samples.
+        The actual sample correlations of ``transform(views)``, each in [-1, 1]: on held-out data
+        the generalisation measure used to choose ``reg`` and ``n_components``. On the training
+        data with ``reg = 0`` it equals ``canonical_correlations_.sum()``; with ridge it is at
+        least that sum (the training correlations are not shrunk; ``canonical_correlations_``
+        are). Needs >= 2 samples.
         """
         from mmlib.metrics import paired_correlations
 
@@ -437,12 +502,12 @@ class GCCA(_LinearMultiview):
 
     With ridge, each view's least-squares fit becomes a ridge regression,
     :math:`\min_{U_j} \lVert G - X_j U_j \rVert_F^2 + \gamma_j \lVert U_j \rVert_F^2` with
-    :math:`\gamma_j = (n - 1) \frac{r_j}{1 - r_j} \frac{\operatorname{tr} C_{jj}}{d_j}`, and
-    :math:`P_j = X_j (X_j^\top X_j + \gamma_j I)^{-1} X_j^\top`: :math:`C_{jj}` is replaced by
-    :math:`C_{jj}(r_j) / (1 - r_j)`, the shrunk covariance of :mod:`mmlib.linear` rescaled so
-    that it is never smaller than :math:`C_{jj}`. Every :math:`P_j` then has eigenvalues in
-    [0, 1) and the identities above, the objective included (plus the penalty), still hold.
-    (CCA is unaffected by such a rescaling; for GCCA it keeps each view's weight at most 1.)
+    :math:`\gamma_j = (n - 1) \lambda_j`, :math:`\lambda_j = \frac{r_j}{1 - r_j}
+    \frac{\operatorname{tr} C_{jj}}{d_j}`, and :math:`P_j = X_j (X_j^\top X_j + \gamma_j I)^{-1}
+    X_j^\top`: :math:`C_{jj}` is replaced by :math:`C_{jj} + \lambda_j I`, the ridge convention of
+    :mod:`mmlib.linear` (the same as :class:`CCA`'s). Every :math:`P_j` then has eigenvalues in
+    [0, 1), so the eigenvalues of ``M`` never exceed ``J``, and the identities above, the
+    objective included (plus the penalty), still hold.
 
     Parameters
     ----------
@@ -450,7 +515,8 @@ class GCCA(_LinearMultiview):
         Dimension ``r`` of ``G``, at most the number of nonzero eigenvalues of ``B`` (at most
         ``min(sum of the views' covariance ranks, n_samples - 1)``); None: all of them.
     reg : float or sequence of J floats in [0, 1), default 0
-        Dimensionless ridge on each view's covariance (see :mod:`mmlib.linear`).
+        Dimensionless ridge on each view's covariance, :math:`C_{jj} + \lambda_j I` (see
+        :mod:`mmlib.linear`).
     tol : float in (0, 1), optional
         Relative eigenvalue floor for the views' covariances and for ``B``.
 
@@ -505,13 +571,14 @@ class GCCA(_LinearMultiview):
 
     def _solve(self, reg: list[float], strict: bool) -> None:
         stats = self._stats
-        C = stats.covariance()
+        C = stats.covariance()  # of the views scaled by stats.scales
         slices = stats.slices()
         n = stats.n
         tol = _check_tol(self.tol, max(stats.n_features))
-        # ridge-regression hat matrices: C_jj + reg/(1-reg) tr(C_jj)/d_j I = C_jj(reg) / (1-reg)
+        # ridge-regression hat matrices P_j = X_j (X_j^T X_j + gamma_j I)^-1 X_j^T, i.e. the
+        # additive ridge C_jj + lambda_j I of mmlib.linear (on the range of C_jj)
         factors = [
-            _inv_sqrt_factor(_ridge(C[s, s], r) / (1.0 - r), tol)
+            _inv_sqrt_factor(C[s, s], tol, _ridge_shift(C[s, s], r))
             for s, r in zip(slices, reg, strict=True)
         ]
         # B = E^T C E with E = blockdiag(E_1..E_J): blocks E_i^T C_ij E_j
@@ -539,17 +606,19 @@ class GCCA(_LinearMultiview):
         )
         if k is None:
             return
-        lam, V = lam[:k], V[:, :k]
+        # every P_j has eigenvalues in [0, 1], so lambda <= J: clip the rounding above it
+        lam, V = np.minimum(lam[:k], float(len(factors))), V[:, :k]
         vblocks = [V[ends[j] : ends[j + 1]] for j in range(len(factors))]
         weights = [E @ v * np.sqrt(lam / (n - 1)) for E, v in zip(factors, vblocks, strict=True)]
         # sign convention on the weights in units of each view's overall scale, so that scaling
         # a view changes nothing (the raw U_j would scale by 1 / c)
-        scales = [np.sqrt(np.trace(C[s, s]) / (s.stop - s.start)) for s in slices]
-        signs = _fix_signs(np.vstack([U * c for U, c in zip(weights, scales, strict=True)]))
-        self.weights_ = [U * signs for U in weights]
+        spreads = [np.sqrt(np.trace(C[s, s]) / (s.stop - s.start)) for s in slices]
+        signs = _fix_signs(np.vstack([U * c for U, c in zip(weights, spreads, strict=True)]))
+        # the solver saw c_j X_j: in the views' own units the weights and factors are c_j U_j
+        self.weights_ = [U * (signs * c) for U, c in zip(weights, stats.scales, strict=True)]
         self.eigenvalues_ = lam
         self.n_views_ = len(factors)
-        self._factors = factors
+        self._factors = [E * c for E, c in zip(factors, stats.scales, strict=True)]
         self._vblocks = [v * signs for v in vblocks]
 
     def transform(self, views) -> np.ndarray:

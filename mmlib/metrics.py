@@ -47,6 +47,17 @@ def _check_pair(Z1, Z2, names: tuple[str, str], same_width: bool) -> tuple[np.nd
     return Z1, Z2
 
 
+def _unit_scale(A: np.ndarray, axis: int) -> np.ndarray:
+    """``A`` times powers of two that bring each column (axis 0) or row (axis 1) to max |.| ~ 1.
+
+    Multiplying by a power of two is exact, so ordinary data give bitwise the same result as
+    before; data of magnitude 1e200 or 1e-300 no longer overflow or underflow in ``A * A``.
+    """
+    top = np.max(np.abs(A), axis=axis, keepdims=True)
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
+    return np.ldexp(A, -exponent)
+
+
 def paired_correlations(Z1, Z2) -> np.ndarray:
     r"""Pearson correlation of each pair of columns: corr(Z1[:, i], Z2[:, i]) for every i.
 
@@ -58,17 +69,23 @@ def paired_correlations(Z1, Z2) -> np.ndarray:
     Returns
     -------
     ndarray (k,)
-        Correlations in [-1, 1]. A column that is constant has no correlation with anything; its
-        entry is 0.
+        Correlations in [-1, 1]. A column that is constant (to rounding) has no correlation with
+        anything; its entry is 0. Each column is scaled to a largest magnitude near 1 first, so
+        the result does not depend on the columns' scales (1e170 or 1e-300 included).
     """
     Z1, Z2 = _check_pair(Z1, Z2, ("Z1", "Z2"), same_width=True)
-    if Z1.shape[0] < 2:
-        raise ValueError(f"correlations need at least 2 samples (rows), got {Z1.shape[0]}")
+    n = Z1.shape[0]
+    if n < 2:
+        raise ValueError(f"correlations need at least 2 samples (rows), got {n}")
+    Z1, Z2 = _unit_scale(Z1, axis=0), _unit_scale(Z2, axis=0)
     A = Z1 - Z1.mean(axis=0)
     B = Z2 - Z2.mean(axis=0)
-    norms = np.sqrt((A * A).sum(axis=0) * (B * B).sum(axis=0))
+    ss_a, ss_b = (A * A).sum(axis=0), (B * B).sum(axis=0)
+    norms = np.sqrt(ss_a * ss_b)
     cov = (A * B).sum(axis=0)
-    positive = norms > 0
+    # a column whose spread is at the level of the rounding of its mean is constant
+    floor = (4 * n * np.finfo(np.float64).eps) ** 2 * n
+    positive = (ss_a > floor * np.max(Z1 * Z1, axis=0)) & (ss_b > floor * np.max(Z2 * Z2, axis=0))
     out = np.zeros(Z1.shape[1])
     out[positive] = cov[positive] / norms[positive]
     return np.clip(out, -1.0, 1.0)
@@ -77,21 +94,29 @@ def paired_correlations(Z1, Z2) -> np.ndarray:
 def canonical_correlations(X, Y, n_components: int | None = None, reg: float = 0.0) -> np.ndarray:
     r"""Canonical correlations between two sets of variables ``X (n, d_x)`` and ``Y (n, d_y)``.
 
-    The singular values of :math:`C_{xx}^{-1/2} C_{xy} C_{yy}^{-1/2}` (exact, via
-    :class:`mmlib.CCA`), descending.
+    The singular values of
+    :math:`(C_{xx} + \lambda_x I)^{-1/2} C_{xy} (C_{yy} + \lambda_y I)^{-1/2}` (exact, via
+    :class:`mmlib.CCA`), descending, with the ridge convention of :mod:`mmlib.linear`,
+    :math:`\lambda_j = \frac{r}{1 - r} \operatorname{tr} C_{jj} / d_j` (``reg = 0``: none). They
+    are in [0, 1] whatever the ridge.
 
     Parameters
     ----------
     X, Y : array-like
         Paired samples as rows.
     n_components : int, optional
-        How many; default all that the data allow (``min`` of the two covariance ranks).
+        How many; default all that the data allow (``min`` of the two covariance ranks, each at
+        most ``min(n_samples - 1, n_features)``). More is a ``ValueError``.
     reg : float in [0, 1)
         Dimensionless ridge, as in :class:`mmlib.CCA`.
 
     Returns
     -------
     ndarray (k,)
+
+    References
+    ----------
+    Hotelling, H. (1936). Relations between two sets of variates. Biometrika 28, 321-377.
     """
     X, Y = check_views([X, Y], name="[X, Y]")
     if n_components is not None:
@@ -152,16 +177,52 @@ def linear_probe(
         )
     y_train = check_labels(y_train, Z_train.shape[0], name="y_train")
     y_test = check_labels(y_test, Z_test.shape[0], name="y_test")
+    _check_class_labels(y_train, "y_train")
+    _check_class_labels(y_test, "y_test")
+    if _label_kind(y_train) != _label_kind(y_test):
+        raise TypeError(
+            f"y_train holds {_label_kind(y_train)} but y_test holds {_label_kind(y_test)}: "
+            "give both the same kind of class labels"
+        )
     if np.unique(y_train).size < 2:
         raise ValueError("y_train must contain at least 2 classes for a classifier")
     C = check_positive_float(C, "C")
     max_iter = check_positive_int(max_iter, "max_iter")
     seed = int(check_random_state(random_state).integers(2**31 - 1))
+    # exact power-of-two scaling of each column (by the training maximum) before the scaler:
+    # codes of magnitude 1e-170 or 1e170 would underflow or overflow in its variance
+    top = np.max(np.abs(Z_train), axis=0)
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
+    Z_train, Z_test = np.ldexp(Z_train, -exponent), np.ldexp(Z_test, -exponent)
+    if not np.isfinite(Z_test).all():
+        raise ValueError(
+            "Z_test has values so much larger than Z_train's that they overflow float64 once "
+            "scaled like Z_train; the two must be on the same scale"
+        )
     probe = make_pipeline(
         StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
     )
     probe.fit(Z_train, y_train)
     return float(probe.score(Z_test, y_test))
+
+
+def _label_kind(y: np.ndarray) -> str:
+    return "strings" if y.dtype.kind in "US" or y.dtype.kind == "O" else "numbers"
+
+
+def _check_class_labels(y: np.ndarray, name: str) -> None:
+    """Class labels: all numbers (integer-valued if float) or all strings."""
+    if y.dtype.kind == "O":
+        if not all(isinstance(v, str) for v in y.flat):
+            raise TypeError(
+                f"{name} must hold class labels of one kind (all ints or all strings), got "
+                f"a mix such as {[type(v).__name__ for v in y.flat[:3]]}"
+            )
+    elif y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        raise ValueError(
+            f"{name} holds continuous (non-integer) values; linear_probe is a classifier and "
+            "needs class labels (ints or strings)"
+        )
 
 
 def recall_at_k(query, gallery, k: int = 1) -> float:
@@ -187,6 +248,9 @@ def recall_at_k(query, gallery, k: int = 1) -> float:
     query, gallery = _check_pair(query, gallery, ("query", "gallery"), same_width=True)
     n = query.shape[0]
     k = check_n_components(k, n, name="k", reason="the number of gallery items")
+    # rows scaled to max |.| ~ 1 first (exactly, by powers of two): norms of rows of magnitude
+    # 1e200 would overflow, of 1e-300 underflow
+    query, gallery = _unit_scale(query, axis=1), _unit_scale(gallery, axis=1)
     eps = np.finfo(np.float64).tiny
     q = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), eps)
     g = gallery / np.maximum(np.linalg.norm(gallery, axis=1, keepdims=True), eps)

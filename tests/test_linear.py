@@ -50,6 +50,17 @@ def geneig_cca(X, Y, reg=0.0):
     return np.sqrt(np.clip(rho2, 0, None)), Wx, Wy
 
 
+def additive_ridge_cca(X, Y, rx, ry=None):
+    """Singular values of (Cxx + lx I)^-1/2 Cxy (Cyy + ly I)^-1/2, l = r/(1-r) tr(C)/d (scipy)."""
+    ry = rx if ry is None else ry
+    Cxx, Cyy, Cxy = cov(X, X), cov(Y, Y), cov(X, Y)
+    lx = rx / (1 - rx) * np.trace(Cxx) / Cxx.shape[0]
+    ly = ry / (1 - ry) * np.trace(Cyy) / Cyy.shape[0]
+    Rx = sla.fractional_matrix_power(Cxx + lx * np.eye(len(Cxx)), -0.5).real
+    Ry = sla.fractional_matrix_power(Cyy + ly * np.eye(len(Cyy)), -0.5).real
+    return np.linalg.svd(Rx @ Cxy @ Ry, compute_uv=False)
+
+
 def align_signs(A, B):
     """B with each column's sign flipped to best match A."""
     return B * np.sign(np.sum(A * B, axis=0))
@@ -167,10 +178,14 @@ def test_cca_with_ridge_solves_the_regularised_eigenproblem_when_n_is_below_d():
     for w in cca.weights_[0].T:  # each column is a generalized eigenvector of (lhs, Cxx(reg))
         s2 = (w @ lhs @ w) / (w @ Cxx @ w)
         np.testing.assert_allclose(lhs @ w, s2 * Cxx @ w, atol=1e-8 * np.abs(lhs @ w).max())
-    # reported correlations are the actual training correlations of the variates, < 1
+    # reported correlations are the additive-ridge values (issue 8: they used to be the actual
+    # training correlations of the variates, which with ridge are closer to 1): smaller, < 1
     Zx, Zy = cca.transform([X, Y])
     actual = [np.corrcoef(a, b)[0, 1] for a, b in zip(Zx.T, Zy.T, strict=True)]
-    np.testing.assert_allclose(cca.canonical_correlations_, actual, atol=1e-10)
+    np.testing.assert_allclose(
+        cca.canonical_correlations_, additive_ridge_cca(X, Y, reg)[:4], atol=1e-8
+    )
+    assert np.all(cca.canonical_correlations_ <= np.array(actual) + 1e-10)
     np.testing.assert_allclose(np.var(Zx, axis=0, ddof=1), 1.0, atol=1e-10)
     assert np.all(cca.canonical_correlations_ < 1 - 1e-6)
     # without ridge the same data give (numerically) perfect, meaningless correlations
