@@ -34,6 +34,8 @@ def glue(name: str, value, display: bool = False) -> None:
     # cannot parse: hand over the plain Python number
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"glue value for {name!r} is {value}: a result that is not a number")
     try:
         from myst_nb import glue as _glue
     except ImportError:  # Colab, or a bare Python: no prose to fill in
@@ -122,6 +124,8 @@ def print_key_numbers(numbers: Mapping[str, float | Within], digits: int = 3) ->
             value = float(value)
         except (TypeError, ValueError) as err:
             raise TypeError(f"key number {key!r} is not a number: {value!r}") from err
+        if not math.isfinite(value):
+            raise ValueError(f"key number {key!r} is {value}: pin a finite result")
         print(f"{str(key):<{width}}  {_fixed(value, digits)}")
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mmlib._checks import check_array, check_labels, check_positive_int
+
 __all__ = [
     "correlation_bars",
     "embedding_scatter",
@@ -20,26 +22,43 @@ __all__ = [
 
 
 def _as_2d(Z, name: str, min_cols: int = 2) -> np.ndarray:
+    """A finite real 2-D array with at least ``min_cols`` columns (tensors detached to numpy)."""
     try:
-        Z = np.asarray(Z, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array, got {type(Z).__name__}") from err
-    if Z.ndim != 2 or Z.shape[1] < min_cols:
+        Z = check_array(Z, name=name, ndim=2)
+    except TypeError as err:  # strings, complex, datetime, objects, None
+        raise TypeError(f"{name} must be a numeric array: {err}") from err
+    if Z.shape[1] < min_cols:
         raise ValueError(
             f"{name} must be a 2-D array with at least {min_cols} columns, got shape {Z.shape}"
         )
-    if not np.all(np.isfinite(Z)):
-        raise ValueError(f"{name} contains NaN or inf")
     return Z
+
+
+def _as_1d(values, name: str) -> np.ndarray:
+    """A finite, real, non-empty 1-D array (a curve or a list of bar heights)."""
+    try:
+        return check_array(values, name=name, ndim=1)
+    except TypeError as err:
+        raise TypeError(f"{name} must be a numeric array: {err}") from err
 
 
 def _labels(y, n: int) -> np.ndarray | None:
     if y is None:
         return None
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"labels must be 1-D with one entry per point ({n}), got shape {y.shape}")
-    return y
+    try:
+        return check_labels(y, n, name="labels y")
+    except ValueError as err:
+        raise ValueError(f"{err} (labels must be 1-D with one entry per point)") from err
+
+
+def _check_text(value, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _check_count(value, name: str) -> int:
+    return check_positive_int(value, name)
 
 
 def _scatter_traces(Z: np.ndarray, y: np.ndarray | None, dims: tuple[int, int], showlegend: bool):
@@ -96,6 +115,10 @@ def embedding_scatter(
 
     Z = _as_2d(Z, "Z")
     dims = _check_dims(dims, Z.shape[1])
+    title = _check_text(title, "title")
+    if isinstance(labels, str) or len(labels) != 2:
+        raise ValueError(f"labels must be two axis titles, got {labels!r:.60}")
+    labels = [_check_text(t, f"labels[{i}]") for i, t in enumerate(labels)]
     fig = go.Figure(_scatter_traces(Z, _labels(y, Z.shape[0]), dims, showlegend=True))
     fig.update_layout(
         title=title, xaxis_title=labels[0], yaxis_title=labels[1], height=420, legend_title="class"
@@ -119,6 +142,7 @@ def embeddings_side_by_side(
 
     if not isinstance(embeddings, Mapping) or not embeddings:
         raise TypeError("embeddings must be a non-empty mapping of title -> array")
+    height = _check_count(height, "height")
     arrays = {str(k): _as_2d(v, f"embeddings[{k!r}]") for k, v in embeddings.items()}
     sizes = {k: v.shape[0] for k, v in arrays.items()}
     if len(set(sizes.values())) != 1:
@@ -147,14 +171,17 @@ def training_curves(history, *, title: str = "training"):
     data = history.as_dict() if hasattr(history, "as_dict") else history
     if not isinstance(data, Mapping) or "train_loss" not in data:
         raise TypeError("history must be a History or a mapping with a 'train_loss' list")
-    fig = go.Figure()
+    title = _check_text(title, "title")
+    curves = {}
     for key in ("train_loss", "val_loss", "val_score"):
         values = data.get(key)
-        if values is not None and len(values) > 0:
-            values = np.asarray(values, dtype=float)
-            fig.add_trace(
-                go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=key)
-            )
+        if values is None or (hasattr(values, "__len__") and len(values) == 0):
+            continue
+        # NaN or inf in a curve is a diverged run: plotting it would hide that
+        curves[key] = _as_1d(values, f"history[{key!r}]")
+    fig = go.Figure()
+    for key, values in curves.items():
+        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=key))
     fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="value", height=360)
     return fig
 
@@ -173,11 +200,10 @@ def correlation_bars(
 
     if not isinstance(estimated, Mapping) or not estimated:
         raise TypeError("estimated must be a non-empty mapping of name -> values")
+    title = _check_text(title, "title")
+    bars = {name: _as_1d(values, f"estimated[{name!r}]") for name, values in estimated.items()}
     fig = go.Figure()
-    for name, values in estimated.items():
-        values = np.asarray(values, dtype=float)
-        if values.ndim != 1:
-            raise ValueError(f"estimated[{name!r}] must be 1-D, got shape {values.shape}")
+    for name, values in bars.items():
         fig.add_trace(
             go.Bar(x=[f"pair {i + 1}" for i in range(len(values))], y=values, name=str(name))
         )
@@ -199,12 +225,17 @@ def image_grid(
     import matplotlib.pyplot as plt
 
     images = _as_2d(images, "images", min_cols=1)
-    if len(shape) != 2 or int(shape[0]) * int(shape[1]) != images.shape[1]:
-        raise ValueError(f"shape {tuple(shape)} does not match {images.shape[1]} pixels per image")
-    if titles is not None and len(titles) != images.shape[0]:
-        raise ValueError(f"got {len(titles)} titles for {images.shape[0]} images")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or len(shape) != 2:
+        raise TypeError(f"shape must be a pair of ints (h, w), got {shape!r:.40}")
+    shape = tuple(_check_count(v, f"shape[{i}]") for i, v in enumerate(shape))
+    if shape[0] * shape[1] != images.shape[1]:
+        raise ValueError(f"shape {shape} does not match {images.shape[1]} pixels per image")
+    if titles is not None:
+        if isinstance(titles, (str, bytes)) or not isinstance(titles, Sequence):
+            raise TypeError(f"titles must be a list of str (one per image), got {titles!r:.40}")
+        if len(titles) != images.shape[0]:
+            raise ValueError(f"got {len(titles)} titles for {images.shape[0]} images")
+    ncols = _check_count(ncols, "ncols")
     n = images.shape[0]
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
@@ -220,8 +251,12 @@ def image_grid(
 
 
 def _check_dims(dims, k: int) -> tuple[int, int]:
-    if len(dims) != 2 or not all(isinstance(d, (int, np.integer)) for d in dims):
-        raise TypeError(f"dims must be two column indices, got {dims!r}")
+    if (
+        not isinstance(dims, (tuple, list))
+        or len(dims) != 2
+        or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims)
+    ):
+        raise TypeError(f"dims must be two column indices, got {dims!r:.40}")
     if not all(0 <= d < k for d in dims):
         raise ValueError(f"dims {tuple(dims)} out of range for an embedding with {k} columns")
     return int(dims[0]), int(dims[1])

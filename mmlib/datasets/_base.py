@@ -13,7 +13,9 @@ from mmlib._checks import (
     check_fraction,
     check_labels,
     check_positive_int,
+    check_seed,
     check_views,
+    to_numpy,
 )
 
 __all__ = ["MultiViewDataset"]
@@ -90,11 +92,23 @@ class MultiViewDataset:
                 raise TypeError(f"{attr} must be a str, got {type(getattr(self, attr)).__name__}")
         if not isinstance(self.extras, dict):
             raise TypeError(f"extras must be a dict, got {type(self.extras).__name__}")
+        object.__setattr__(self, "extras", dict(self.extras))  # a shallow copy: ours to convert
+        if isinstance(self.sample_extras, str) or not isinstance(self.sample_extras, (tuple, list)):
+            raise TypeError(
+                "sample_extras must be a tuple of keys of extras, got "
+                f"{type(self.sample_extras).__name__} {self.sample_extras!r:.40}"
+            )
         object.__setattr__(self, "sample_extras", tuple(self.sample_extras))
         for key in self.sample_extras:
             if key not in self.extras:
                 raise ValueError(f"sample_extras names {key!r}, which is not a key of extras")
             value = self.extras[key]
+            # per-sample tensors are stored as numpy arrays (detached, on the CPU)
+            if isinstance(value, (list, tuple)):
+                value = [to_numpy(v, name=f"extras[{key!r}]") for v in value]
+            else:
+                value = to_numpy(value, name=f"extras[{key!r}]")
+            self.extras[key] = value
             parts = value if isinstance(value, (list, tuple)) else [value]
             for part in parts:
                 if np.shape(part)[:1] != (n,):
@@ -137,7 +151,7 @@ class MultiViewDataset:
         Views, ``y`` and the per-sample extras (``sample_extras``) are indexed; other extras are
         shared with the original.
         """
-        idx = np.asarray(indices)
+        idx = np.asarray(to_numpy(indices, name="indices"))
         if idx.ndim != 1 or idx.dtype.kind not in "biu":
             raise TypeError("indices must be a 1-D array of integers or a boolean mask")
         if idx.dtype.kind == "b":
@@ -195,13 +209,32 @@ class MultiViewDataset:
             test_size = check_positive_int(test_size, "test_size")
             if test_size >= n:
                 raise ValueError(f"test_size must be < n_samples = {n}, got {test_size}")
+            n_test = test_size
         else:
             test_size = check_fraction(test_size, "test_size", low_inclusive=False)
+            n_test = int(np.ceil(test_size * n))  # scikit-learn's rounding
+            if n_test >= n:
+                raise ValueError(
+                    f"test_size={test_size} leaves no training sample out of n_samples = {n}"
+                )
         if not isinstance(stratify, (bool, np.bool_)):
             raise TypeError(f"stratify must be a bool, got {type(stratify).__name__}")
-        if random_state is not None:
-            random_state = check_positive_int(random_state, "random_state", minimum=0)
+        random_state = check_seed(random_state, "random_state")
         strata = self.y if (stratify and self.y is not None) else None
+        if strata is not None:
+            classes, counts = np.unique(strata, return_counts=True)
+            if counts.min() < 2:
+                raise ValueError(
+                    f"stratify=True needs at least 2 samples of every class in y; class "
+                    f"{classes[np.argmin(counts)]} has 1. Use stratify=False or drop it"
+                )
+            for part, size in (("test", n_test), ("training", n - n_test)):
+                if size < classes.size:
+                    raise ValueError(
+                        f"test_size={test_size} gives a {part} set of {size} samples, fewer than "
+                        f"the {classes.size} classes a stratified split must put in it; "
+                        "change test_size or use stratify=False"
+                    )
         train, test = train_test_split(
             np.arange(n), test_size=test_size, random_state=random_state, stratify=strata
         )
