@@ -166,22 +166,23 @@ class _MomentAccumulator:
         dim = mean_b.shape[0]
         rows = max(1, self.block_bytes // (8 * dim))
         M_b = np.zeros((dim, dim))
-        for start in range(0, n_b, rows):
-            block = np.hstack([v[start : start + rows] for v in views]) - mean_b
-            M_b += block.T @ block
-        if self.n == 0:
-            self.n, self.mean, self.comoment = n_b, mean_b, M_b
-            return
-        n = self.n + n_b
-        delta = mean_b - self.mean
-        self.mean = self.mean + delta * (n_b / n)
-        self.comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
-        self.n = n
-        if not np.isfinite(self.comoment).all():
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below, with a message
+            for start in range(0, n_b, rows):
+                block = np.hstack([v[start : start + rows] for v in views]) - mean_b
+                M_b += block.T @ block
+            if self.n == 0:
+                self.n, self.mean, self.comoment = n_b, mean_b, M_b
+                return
+            n = self.n + n_b
+            delta = mean_b - self.mean
+            mean = self.mean + delta * (n_b / n)
+            comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
+        if not np.isfinite(comoment).all():
             raise ValueError(
                 "views overflow float64 in the covariance: this chunk's values are far larger "
                 "than the first chunk's (which set the scale); scale the data consistently"
             )
+        self.n, self.mean, self.comoment = n, mean, comoment
 
     def covariance(self) -> np.ndarray:
         """The ``(D, D)`` sample covariance (``1 / (n - 1)``), exactly symmetric."""

@@ -261,3 +261,39 @@ def test_check_is_fitted():
     assert issubclass(NotFittedError, ValueError)
     thing.weights_ = [1]
     check_is_fitted(thing, ["weights_"])
+
+
+# ------------------------------------------------------------ issue 8: tensors of every kind
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32, torch.float64])
+def test_tensors_of_any_float_dtype_with_grad_become_float64_arrays(dtype):
+    t = torch.arange(12.0).reshape(6, 2).to(dtype).requires_grad_()
+    out = check_array(t, name="Z")
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, np.arange(12.0).reshape(6, 2))
+    labels = check_labels(torch.arange(6.0, requires_grad=True), 6)
+    np.testing.assert_array_equal(labels, np.arange(6.0))
+
+
+def test_meta_and_complex_tensors_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"Z is a tensor on the 'meta' device"):
+        check_array(torch.ones(3, 2, device="meta"), name="Z")
+    with pytest.raises(TypeError, match=r"views\[1\] is complex"):
+        check_views([X, torch.ones(10, 2, dtype=torch.complex64)])
+    with pytest.raises(TypeError, match=r"y must hold class labels.*complex"):
+        check_labels(np.ones(3) + 1j, 3)
+
+
+def test_check_seed_range():
+    from mmlib._checks import check_seed
+
+    assert check_seed(None) is None and check_seed(np.int64(5)) == 5
+    with pytest.raises(ValueError, match=r"random_state must be an int in \[0, 4294967295\]"):
+        check_seed(2**64)
+    with pytest.raises(ValueError, match=r"random_state must be an int in"):
+        check_seed(-1)
+    with pytest.raises(TypeError, match=r"random_state must be None or an int seed"):
+        check_seed(1.0)
+    # numpy generators take any non-negative int, 2**64 and beyond included
+    assert isinstance(check_random_state(2**70), np.random.Generator)

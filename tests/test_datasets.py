@@ -368,3 +368,135 @@ BAD_ARGUMENTS = [
 def test_bad_arguments_raise_errors_naming_the_argument(make, kwargs, error, match):
     with pytest.raises(error, match=match):
         make(**kwargs)
+
+
+# -------------------------------------------- issue 8: the documented statistics, with a tolerance
+# Each test measures, on the default call, a statistic the docstring promises, with a tolerance
+# of a few sampling standard deviations that a 10% change of the parameter would exceed.
+
+
+def test_make_latent_views_default_statistics():
+    ds = make_latent_views(random_state=0)
+    assert ds.n_samples == 500 and ds.n_features == [20, 30]
+    np.testing.assert_array_equal(ds.extras["correlations"], [0.9, 0.7, 0.4])
+    # the mixing's scales s are uniform in [0.5, 2]: its singular values span that range
+    for a, d in zip(ds.extras["mixing"], (20, 30), strict=True):
+        s = np.linalg.svd(a, compute_uv=False)
+        assert 0.5 <= s.min() < 0.65 and 1.85 < s.max() <= 2.0, s
+        assert s.size == d
+    # a large sample's latent correlations are rho (sd about 0.001 at n = 100,000)
+    big = make_latent_views(n_samples=100_000, random_state=1)
+    x_lat, y_lat = big.extras["latent"]
+    corr = [np.corrcoef(x_lat[:, i], y_lat[:, i])[0, 1] for i in range(3)]
+    np.testing.assert_allclose(corr, [0.9, 0.7, 0.4], atol=0.01)
+    np.testing.assert_allclose(x_lat.std(axis=0), 1.0, atol=0.01)
+
+
+def test_make_noisy_digits_default_noise_and_angles():
+    ds = make_noisy_digits(random_state=0)
+    # the top-left pixel is background in every digit (0 even after the zoom), so in view 2 it
+    # is the noise itself: U[0, 1], mean 0.5 (sd of the mean 0.007 over 1,797 images)
+    corner = ds.views[1][:, 0]
+    assert abs(corner.mean() - 0.5) < 0.02
+    assert abs(corner.std() - 1 / np.sqrt(12)) < 0.01
+    assert np.all(ds.views[0][:, 0] == 0.0)  # view 1 gets no noise
+    # angles U[-45, 45]: mean |angle| 22.5 (sd 0.3)
+    assert abs(np.abs(ds.extras["angle"]).mean() - 22.5) < 1.0
+    # at image_size=8 the noise of view 2 is visible on every background pixel
+    small = make_noisy_digits(image_size=8, random_state=1)
+    images = load_digits().images.reshape(-1, 64) / 16.0
+    background = images[small.extras["partner_index"]] == 0.0
+    noise = small.views[1][background]
+    assert noise.size > 40_000 and abs(noise.mean() - 0.5) < 0.01
+
+
+def test_make_nonlinear_views_default_noise_and_standardisation():
+    ds = make_nonlinear_views(random_state=0)
+    clean = ds.extras["clean"]
+    for c in clean:  # each clean feature is standardised
+        np.testing.assert_allclose(c.mean(axis=0), 0.0, atol=1e-12)
+        np.testing.assert_allclose(c.std(axis=0), 1.0, atol=1e-12)
+    residual = np.concatenate([(v - c).ravel() for v, c in zip(ds.views, clean, strict=True)])
+    assert residual.size == 20_000
+    assert abs(residual.std() - 0.05) < 0.05 * 0.03  # sd of the estimate about 0.5%
+    assert abs(residual.mean()) < 0.002
+    z = ds.extras["latent"]
+    assert abs(np.abs(z).mean() - 0.5) < 0.02 and np.abs(z).max() <= 1.0
+
+
+def _three_modalities_clean(ds, n_classes=3):
+    """The documented curves, recomputed from the per-view positions and the class."""
+    t, y = ds.extras["positions"], ds.y
+
+    def circle(frac, radius):
+        return np.column_stack(
+            [radius * np.cos(2 * np.pi * frac), radius * np.sin(2 * np.pi * frac)]
+        )
+
+    u = 3.0 * (2.0 * t[:, 1] - 1.0)
+    return [
+        circle(t[:, 0], 1.0 + y),
+        np.column_stack([u, u**2 / 3.0 + y]),
+        circle(t[:, 2], float(n_classes) - y),
+    ]
+
+
+def test_make_three_modalities_default_noise_levels():
+    ds = make_three_modalities(random_state=0)
+    assert ds.n_samples == 600 and np.array_equal(np.bincount(ds.y), [200, 200, 200])
+    big = make_three_modalities(n_samples=6000, random_state=1)
+    clean = _three_modalities_clean(big)
+    residual = np.concatenate([(v - c).ravel() for v, c in zip(big.views, clean, strict=True)])
+    assert abs(residual.std() - 0.1) < 0.1 * 0.03  # 36,000 values: sd of the estimate 0.4%
+    # each view's position is the shared t plus N(0, 0.1^2) jitter (wrapped to [0, 1))
+    jitter = (big.extras["positions"] - big.extras["latent"][:, None] + 0.5) % 1.0 - 0.5
+    assert abs(jitter.std() - 0.1) < 0.1 * 0.03  # 18,000 values: 0.5%
+    # the promised cross-view correlation of cos(2 pi t_j): exp(-4 pi^2 sigma^2) = 0.67
+    # (t_i - t_j has variance 2 sigma^2; sd of the estimate about 0.01 at n = 6,000)
+    c = np.cos(2 * np.pi * big.extras["positions"])
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert abs(np.corrcoef(c[:, i], c[:, j])[0, 1] - np.exp(-4 * np.pi**2 * 0.01)) < 0.03
+
+
+# ------------------------------------------------------ issue 8: the container's clear errors
+
+
+def test_dataset_accepts_tensors_with_grad_and_refuses_meta():
+    torch = pytest.importorskip("torch")
+    t = torch.arange(20.0).reshape(10, 2).requires_grad_()
+    ds = MultiViewDataset(
+        views=[t, t.bfloat16()],
+        y=torch.arange(10) % 2,
+        extras={"z": t},
+        sample_extras=("z",),
+    )
+    np.testing.assert_array_equal(ds.views[0], np.arange(20.0).reshape(10, 2))
+    assert isinstance(ds.extras["z"], np.ndarray)
+    assert ds.subset(torch.tensor([0, 3])).n_samples == 2
+    with pytest.raises(ValueError, match=r"views\[0\] is a tensor on the 'meta' device"):
+        MultiViewDataset(views=[torch.ones(4, 2, device="meta")])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"test_size": 0.99}, ValueError, r"test_size=0.99 leaves no training sample"),
+        ({"test_size": 0.05}, ValueError, r"test set of 2 samples, fewer than the 3 classes"),
+        ({"test_size": 28}, ValueError, r"training set of 2 samples, fewer than the 3 classes"),
+        ({"random_state": 2**64}, ValueError, r"random_state must be an int in \[0, 4294967295\]"),
+        ({"random_state": 1.5}, TypeError, r"random_state must be None or an int"),
+        ({"stratify": "yes"}, TypeError, r"stratify must be a bool"),
+    ],
+)
+def test_train_test_split_refuses_what_sklearn_would_crash_on(kwargs, error, match):
+    ds = make_three_modalities(n_samples=30, random_state=0)
+    with pytest.raises(error, match=match):
+        ds.train_test_split(**kwargs)
+
+
+def test_stratified_split_with_a_one_member_class_names_it():
+    ds = MultiViewDataset(views=[np.arange(20.0).reshape(10, 2)], y=[0] * 9 + [7])
+    with pytest.raises(ValueError, match=r"class 7 has 1\. Use stratify=False"):
+        ds.train_test_split()
+    train, test = ds.train_test_split(stratify=False)
+    assert train.n_samples + test.n_samples == 10

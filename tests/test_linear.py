@@ -473,3 +473,108 @@ def test_too_many_components_names_the_limit():
         CCA(n_components=4).fit([X0, Y0])
     with pytest.raises(ValueError, match=r"n_components=8 is too large: at most 7.*nonzero eig"):
         GCCA(n_components=8).fit([X0, Y0])
+
+
+# ------------------------------------------------------------------- issue 8: reliability
+
+
+@pytest.mark.parametrize(("rx", "ry"), [(0.0, 0.0), (0.1, 0.1), (0.5, 0.2), (0.9, 0.9)])
+def test_cca_correlations_are_the_additive_ridge_closed_form(rx, ry):
+    X, Y = latent_views(200, (6, 5), seed=40)
+    cca = CCA(n_components=5, reg=[rx, ry]).fit([X, Y])
+    np.testing.assert_allclose(
+        cca.canonical_correlations_, additive_ridge_cca(X, Y, rx, ry), atol=1e-8
+    )
+    # the same directions as the shrinkage ridge, values scaled by sqrt((1 - rx)(1 - ry))
+    Cxx, Cyy, Cxy = shrink(cov(X, X), rx), shrink(cov(Y, Y), ry), cov(X, Y)
+    Rx = sla.fractional_matrix_power(Cxx, -0.5).real
+    Ry = sla.fractional_matrix_power(Cyy, -0.5).real
+    shrunk = np.linalg.svd(Rx @ Cxy @ Ry, compute_uv=False)
+    np.testing.assert_allclose(
+        cca.canonical_correlations_, shrunk * np.sqrt((1 - rx) * (1 - ry)), atol=1e-8
+    )
+    # weights: generalized eigenvectors of the shrinkage problem, unit training variance
+    if rx == ry:
+        _, Wx_ref, _ = geneig_cca(X, Y, reg=rx)
+        Wx_ref = Wx_ref[:, :5] / np.sqrt(np.diag(Wx_ref[:, :5].T @ cov(X, X) @ Wx_ref[:, :5]))
+        np.testing.assert_allclose(cca.weights_[0], align_signs(cca.weights_[0], Wx_ref), atol=1e-7)
+    Zx, Zy = cca.transform([X, Y])
+    np.testing.assert_allclose(np.var(Zx, axis=0, ddof=1), 1.0, atol=1e-10)
+    np.testing.assert_allclose(np.var(Zy, axis=0, ddof=1), 1.0, atol=1e-10)
+
+
+@pytest.mark.parametrize("reg", [0.5, 0.9, 0.999])
+def test_correlations_never_exceed_one_whatever_the_ridge(reg):
+    # one strong direction: the shrinkage lowered its variance and reported up to 1.55
+    h = np.random.default_rng(41).normal(size=(500, 3)) * [10.0, 1.0, 0.1]
+    rho = CCA(n_components=3, reg=reg).fit([h, h]).canonical_correlations_
+    assert np.all(rho <= 1.0) and np.all(rho >= 0.0)
+    np.testing.assert_allclose(rho, additive_ridge_cca(h, h, reg), atol=1e-8)
+    views = [h, h + 0.01, 2 * h]
+    lam = GCCA(n_components=3, reg=reg).fit(views).eigenvalues_
+    assert np.all(lam <= 3.0)
+
+
+def test_gcca_eigenvalues_never_exceed_the_number_of_views():
+    z = np.random.default_rng(42).normal(size=(100, 4))
+    for reg in (0.0, 1e-6, 0.5):
+        lam = GCCA(n_components=4, reg=reg).fit([z, z, z, z]).eigenvalues_
+        assert np.all(lam <= 4.0)
+    np.testing.assert_array_equal(GCCA(n_components=4).fit([z] * 4).eigenvalues_ <= 4.0, True)
+
+
+def test_no_correlation_is_reported_beyond_the_rank_of_the_data():
+    # X = A @ B with A (40, 8): rank 8; with a ridge, 20 components used to report 1.0 twice
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 8)) @ rng.normal(size=(8, 50))
+    Y = rng.normal(size=(40, 8)) @ rng.normal(size=(8, 50))
+    with pytest.raises(ValueError, match=r"n_components=20 is too large: at most 8.*rank"):
+        CCA(n_components=20, reg=1e-3).fit([X, Y])
+    cca = CCA(n_components=None, reg=1e-3).fit([X, Y])
+    assert cca.canonical_correlations_.shape == (8,)
+    np.testing.assert_allclose(
+        cca.canonical_correlations_, additive_ridge_cca(X, Y, 1e-3)[:8], atol=1e-8
+    )
+    # every reported correlation is close to the actual correlation of its variates
+    Zx, Zy = cca.transform([X, Y])
+    actual = np.abs([np.corrcoef(a, b)[0, 1] for a, b in zip(Zx.T, Zy.T, strict=True)])
+    np.testing.assert_allclose(cca.canonical_correlations_, actual, atol=0.02)
+    # n_components against the number of samples, named in the message
+    with pytest.raises(ValueError, match=r"n_samples - 1 = 4"):
+        CCA(n_components=6, reg=0.5).fit([X[:5], Y[:5]])
+    with pytest.raises(ValueError, match=r"n_samples - 1 = 4"):
+        GCCA(n_components=6, reg=0.5).fit([X[:5], Y[:5]])
+
+
+@pytest.mark.parametrize("scale", [1e170, 1e-300, 1e300])
+def test_huge_and_tiny_views_give_the_same_answer(scale):
+    X, Y, W = latent_views(60, (4, 3, 5), seed=43)
+    ref = CCA(n_components=3, reg=0.1).fit([X, Y])
+    cca = CCA(n_components=3, reg=0.1).fit([X * scale, Y])
+    np.testing.assert_allclose(cca.canonical_correlations_, ref.canonical_correlations_, rtol=1e-10)
+    np.testing.assert_allclose(cca.weights_[0] * scale, ref.weights_[0], rtol=1e-8)
+    np.testing.assert_allclose(
+        cca.transform([X * scale, Y])[0], ref.transform([X, Y])[0], atol=1e-8
+    )
+    gref = GCCA(n_components=2).fit([X, Y, W])
+    g = GCCA(n_components=2).fit([X * scale, Y, W])  # the 1e-300 view used to be dropped
+    np.testing.assert_allclose(g.eigenvalues_, gref.eigenvalues_, rtol=1e-10)
+    np.testing.assert_allclose(g.G_, gref.G_, atol=1e-8)
+
+
+def test_views_beyond_the_float64_range_are_refused_clearly():
+    X, Y = latent_views(30, (3, 2), seed=44)
+    for cls in (CCA, GCCA):
+        with pytest.raises(ValueError, match=r"views\[0\] has values of magnitude 1e\+307"):
+            cls(n_components=1).fit([X / np.abs(X).max() * 1e307, Y])
+    inc = CCA(n_components=1)
+    inc.partial_fit([X[:10], Y[:10]])
+    with pytest.raises(ValueError, match=r"overflow"):
+        inc.partial_fit([X[10:] * 1e300, Y[10:]])
+
+
+def test_transform_view_needs_an_int_view():
+    cca = CCA(n_components=1).fit(latent_views(30, (3, 2), seed=45))
+    for bad in (1.0, "1", None, True):
+        with pytest.raises(TypeError, match=r"view must be the int 0 or 1"):
+            cca.transform_view(np.ones((2, 2)), view=bad)

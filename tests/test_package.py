@@ -21,3 +21,15 @@ def test_unknown_attribute_is_a_clear_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         mmlib.nope  # noqa: B018
+
+
+def test_star_import_does_not_import_torch():
+    code = "from mmlib import *; import sys; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_lazy_names_stay_attributes_and_in_dir_but_not_in_all():
+    lazy = {"DCCA", "DGCCA", "cca_loss", "train", "losses"}
+    assert lazy <= set(dir(mmlib))
+    assert not lazy & set(mmlib.__all__)
+    assert set(mmlib.__all__) <= set(dir(mmlib))

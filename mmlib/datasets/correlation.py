@@ -607,9 +607,9 @@ def make_three_modalities(
     nested curves, so a linear classifier does far worse than a nonlinear one (on the parabolas
     view it beats chance, since the class shifts the parabola; on the rings it does not), while a
     nonlinear one (e.g. nearest neighbours) is nearly perfect. The views share the class exactly and the
-    position approximately (cross-view correlation of :math:`\cos 2\pi t_j` is
-    :math:`e^{-2\pi^2\sigma_t^2}`, 0.82 for the default), so linear GCCA finds the position and
-    mixes the classes, while a nonlinear (deep) GCCA can find the class.
+    position approximately (the correlation of :math:`\cos 2\pi t_i` and :math:`\cos 2\pi t_j`
+    across two views is :math:`e^{-4\pi^2\sigma_t^2}`, 0.67 for the default), so linear GCCA finds
+    the position and mixes the classes, while a nonlinear (deep) GCCA can find the class.
 
     Parameters
     ----------
