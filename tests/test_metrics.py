@@ -132,3 +132,63 @@ def test_linear_probe_bad_input():
         linear_probe(A, y, B, y, C=0.0)
     with pytest.raises(TypeError, match=r"Z_train must be an array of numbers"):
         linear_probe(None, y, B, y)
+
+
+# ------------------------------------------------- issue 8: overflow, underflow, labels, ridge
+
+
+@pytest.mark.parametrize("scale", [1e170, 1e-300, 1e300])
+def test_metrics_do_not_depend_on_the_scale(scale):
+    Z = rng.normal(size=(60, 3))
+    W = Z + rng.normal(size=(60, 3))
+    np.testing.assert_allclose(
+        paired_correlations(Z * scale, W), paired_correlations(Z, W), atol=1e-12
+    )
+    assert recall_at_k(scale * Z, scale * Z) == 1.0
+    assert recall_at_k(scale * Z, W) == recall_at_k(Z, W)
+    np.testing.assert_allclose(
+        canonical_correlations(Z * scale, W), canonical_correlations(Z, W), rtol=1e-10
+    )
+    y = (Z[:, 0] > 0).astype(int)
+    acc = linear_probe(Z[:40], y[:40], Z[40:], y[40:])
+    assert acc > 0.8
+    assert linear_probe(Z[:40] * scale, y[:40], Z[40:] * scale, y[40:]) == acc
+
+
+def test_a_column_constant_up_to_rounding_has_zero_correlation():
+    Z = np.column_stack([np.full(30, 0.1), np.arange(30.0)])
+    np.testing.assert_array_equal(paired_correlations(Z, Z[::-1]), [0.0, -1.0])
+
+
+def test_canonical_correlations_use_the_additive_ridge_and_stay_below_one():
+    h = rng.normal(size=(500, 3)) * [10.0, 1.0, 0.1]
+    plain = canonical_correlations(h, h)
+    for reg in (0.5, 0.9):
+        rho = canonical_correlations(h, h, reg=reg)
+        assert np.all(rho <= 1.0)
+        # the additive ridge of identical views: singular values d / (d + lambda)
+        C = np.cov(h.T)
+        d = np.linalg.eigvalsh(C)[::-1]
+        lam = reg / (1 - reg) * np.trace(C) / 3
+        np.testing.assert_allclose(rho, d / (d + lam), atol=1e-10)
+    np.testing.assert_allclose(plain, 1.0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("y_train", "y_test", "err", "match"),
+    [
+        (np.arange(20) % 2, np.array(["a", "b"] * 10), TypeError, r"y_train holds numbers but"),
+        (np.linspace(0, 1, 20), np.arange(20) % 2, ValueError, r"y_train holds continuous"),
+        (np.arange(20) % 2, np.linspace(0, 1, 20), ValueError, r"y_test holds continuous"),
+        (np.array([0, "a"] * 10, dtype=object), np.arange(20) % 2, TypeError, r"y_train must hold"),
+        (np.full(20, 1 + 1j), np.arange(20) % 2, TypeError, r"y_train must hold class labels"),
+    ],
+)
+def test_linear_probe_refuses_labels_sklearn_would_crash_on(y_train, y_test, err, match):
+    with pytest.raises(err, match=match):
+        linear_probe(A, y_train, B, y_test)
+
+
+def test_linear_probe_accepts_a_class_with_one_member_and_float_class_labels():
+    y = np.r_[np.zeros(19), 1.0]
+    assert 0.0 <= linear_probe(A, y, B, y) <= 1.0

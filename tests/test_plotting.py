@@ -83,3 +83,70 @@ def test_image_grid_layout():
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ------------------------------------------------------------- issue 8: what used to slip through
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: plotting.embedding_scatter(np.zeros((4, 2)) + 1j), TypeError, "complex"),
+        (
+            lambda: plotting.embedding_scatter(np.zeros((4, 2), dtype="datetime64[D]")),
+            TypeError,
+            "datetime64",
+        ),
+        (lambda: plotting.embedding_scatter(np.full((4, 2), "1")), TypeError, "numeric"),
+        (lambda: plotting.embedding_scatter(np.zeros((4, 2)), dims=3), TypeError, "dims"),
+        (lambda: plotting.embedding_scatter(np.zeros((4, 2)), title=3), TypeError, "title"),
+        (
+            lambda: plotting.training_curves({"train_loss": [1.0, np.nan]}),
+            ValueError,
+            r"history\['train_loss'\] contains NaN",
+        ),
+        (
+            lambda: plotting.training_curves({"train_loss": [1.0], "val_score": ["a"]}),
+            TypeError,
+            r"history\['val_score'\]",
+        ),
+        (
+            lambda: plotting.correlation_bars({"a": [0.5, np.inf]}),
+            ValueError,
+            r"estimated\['a'\] contains NaN",
+        ),
+        (lambda: plotting.correlation_bars({"a": [1 + 1j]}), TypeError, "complex"),
+        (lambda: plotting.image_grid(np.zeros((0, 4)), shape=(2, 2)), ValueError, "empty"),
+        (lambda: plotting.image_grid(np.zeros((2, 4)), shape=4), TypeError, "shape"),
+        (lambda: plotting.image_grid(np.zeros((2, 4)), shape=(2, 2.0)), TypeError, r"shape\[1\]"),
+        (lambda: plotting.image_grid(np.zeros((2, 4)), shape=(-2, -2)), ValueError, r"shape\[0\]"),
+        (
+            lambda: plotting.image_grid(np.zeros((2, 4)), shape=(2, 2), titles="ab"),
+            TypeError,
+            "titles",
+        ),
+        (
+            lambda: plotting.image_grid(np.zeros((2, 4)), shape=(2, 2), ncols=True),
+            TypeError,
+            "ncols",
+        ),
+        (lambda: plotting.image_grid(np.zeros((2, 4)), shape=(2, 2), ncols=0), ValueError, "ncols"),
+        (
+            lambda: plotting.embeddings_side_by_side({"a": np.zeros((3, 2))}, height=0),
+            ValueError,
+            "height",
+        ),
+    ],
+)
+def test_more_bad_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_tensors_that_require_grad_are_plotted():
+    torch = pytest.importorskip("torch")
+    Z = torch.randn(6, 2, requires_grad=True)
+    fig = plotting.embedding_scatter(Z, torch.tensor([0, 1] * 3))
+    np.testing.assert_allclose(fig.data[0].x, Z.detach().numpy()[::2, 0].astype(float), rtol=1e-6)
+    images = torch.rand(2, 4, requires_grad=True).bfloat16()
+    assert len(plotting.image_grid(images, shape=(2, 2)).axes) == 2
