@@ -262,6 +262,45 @@ def test_agrees_with_linear_cca_at_the_same_ridge():
         assert lin.canonical_correlations_.max() <= 1.0 + 1e-12
 
 
+def test_cca_loss_independent_views_small_batch_bias():
+    """Independent data still shows correlation in a small batch: why batch size matters."""
+    gen = torch.Generator().manual_seed(0)
+    small = -cca_loss(torch.randn(12, 4, generator=gen), torch.randn(12, 4, generator=gen))
+    large = -cca_loss(torch.randn(2000, 4, generator=gen), torch.randn(2000, 4, generator=gen))
+    assert small.item() > 1.0 > 0.2 > large.item()
+
+
+def test_gcca_solution_matches_linear_gcca():
+    views = _views(n=60)
+    for reg in (0.0, 0.2):
+        G, U, eig = gcca_solution(views, 2, reg=reg, eps=0.0)
+        lin = GCCA(n_components=2, reg=reg).fit([v.numpy() for v in views])
+        np.testing.assert_allclose(G.T @ G, np.eye(2), atol=1e-12)
+        # same subspace: G^T G_lin is orthogonal
+        overlap = G.numpy().T @ lin.G_
+        np.testing.assert_allclose(overlap @ overlap.T, np.eye(2), atol=1e-8)
+        np.testing.assert_allclose(eig.numpy(), lin.eigenvalues_, rtol=1e-9)
+        for u, w in zip(U, lin.weights_, strict=True):  # same U_j up to the signs of G's columns
+            np.testing.assert_allclose(np.abs(u.numpy().T @ w), np.abs(w.T @ w), rtol=1e-6)
+        loss = gcca_loss(views, 2, reg=reg, eps=0.0).item()
+        assert loss == pytest.approx(3 * 2 - eig.sum().item(), abs=1e-9)
+        assert all(u.shape == (v.shape[1], 2) for u, v in zip(U, views, strict=True))
+
+
+def test_gcca_two_views_eigenvalues_are_one_plus_correlations():
+    h1, h2 = _pair(n=100)
+    _, _, eig = gcca_solution([h1, h2], 2, reg=0.0, eps=0.0)
+    rho = cca_correlations(h1, h2, reg=0.0, eps=0.0)[:2]
+    np.testing.assert_allclose(eig.numpy(), 1 + rho.numpy(), atol=1e-10)
+
+
+def test_gcca_loss_is_not_differentiated_through_the_eigensolver():
+    views = [v.requires_grad_() for v in _views()]
+    G, U, _ = gcca_solution(views, 2)
+    assert not G.requires_grad and not any(u.requires_grad for u in U)
+    assert gcca_loss(views, 2).requires_grad
+
+
 # ---------------------------------------------------------------------------------- bad input
 
 
