@@ -11,17 +11,32 @@ Numerics (both losses):
 
 - The covariances are computed in float64, whatever the dtype of the network, and the loss is
   cast back to the input dtype.
-- The ridge is mmlib's dimensionless one (as in :mod:`mmlib.linear`): view ``j``'s covariance
-  ``C_jj`` is replaced by ``(1 - reg) C_jj + reg * trace(C_jj) / d_j * I``. It does not depend on
-  the scale of the outputs, so a network cannot make it vanish by inflating its outputs, and the
-  loss is invariant to rescaling ``h``. (Andrew et al. add an absolute ``r * I`` to the
-  ``1/(n - 1)`` covariance instead; with outputs of variance about 1 the two agree for
-  ``r ~ reg``.) A further ``eps * I`` is an eigenvalue floor that keeps the factorisations defined
-  when an output is constant.
+- **The ridge** (one convention for all of mmlib, linear and deep): ``reg = r`` in ``[0, 1)``
+  replaces view ``j``'s covariance ``C_jj`` (``d_j x d_j``) by
+
+  ``C_jj + lambda_j I``, with ``lambda_j = r_j / (1 - r_j) * trace(C_jj) / d_j``.
+
+  It has the directions of the shrinkage ``(1 - r) C + r trace(C) / d I`` (it is that matrix
+  divided by ``1 - r``), but it never makes a covariance smaller than ``C``, so the reported
+  correlations, the singular values of ``(C_11 + lambda_1 I)^{-1/2} C_12 (C_22 + lambda_2 I)^{-1/2}``,
+  never exceed 1 whatever the ridge (they equal the shrinkage values times
+  ``sqrt((1 - r_1)(1 - r_2))``). It is dimensionless: it does not depend on the scale of the
+  outputs, so a network cannot make it vanish by inflating its outputs. (Andrew et al. add an
+  absolute ``r I`` to the covariance instead; with outputs of variance about 1 the two agree for
+  ``r ~ reg``.) GCCA uses the same ``lambda_j`` (:func:`gcca_solution`), so its eigenvalues stay
+  in ``[0, J]``.
+- **The floor** ``eps`` is relative too: ``eps * trace(C_jj) / d_j`` is added to the diagonal, so
+  it keeps the factorisations defined for (nearly) collinear outputs without breaking the scale
+  invariance: ``cca_loss(c * h1, h2) == cca_loss(h1, h2)`` for any ``c > 0``. A constant output
+  (``trace(C_jj) = 0``) is a clear error.
 - No matrix square root and no eigenvector derivative: the whitening uses Cholesky factors and the
   correlations are singular values (:func:`torch.linalg.svdvals`), whose gradient stays well
   defined when correlations are repeated (for example ``h1 == h2``), unlike the ``1/(l_i - l_j)``
   terms of an ``eigh``-based inverse square root.
+- Two objectives (:func:`cca_loss`'s ``objective``): ``"sum"``, minus the sum of the top-k
+  correlations (Andrew et al.'s total correlation, the trace norm for ``k = o``), and
+  ``"squared"``, minus the sum of their squares (cca-zoo's DCCA loss for ``k = o``, the squared
+  Frobenius norm of the whitened cross-covariance).
 """
 
 from __future__ import annotations
@@ -39,7 +54,7 @@ from mmlib._checks import (
     check_tensor_views,
 )
 
-__all__ = ["cca_correlations", "cca_loss", "gcca_loss", "gcca_solution"]
+__all__ = ["OBJECTIVES", "cca_correlations", "cca_loss", "gcca_loss", "gcca_solution"]
 
 
 def _check_pair(h1: torch.Tensor, h2: torch.Tensor) -> None:
@@ -74,17 +89,18 @@ def _cholesky(cov: torch.Tensor, name: str) -> torch.Tensor:
     chol, info = torch.linalg.cholesky_ex(cov)
     if int(info) != 0:
         raise ValueError(
-            f"the regularised covariance of {name} is not positive definite (its outputs are "
-            "constant or collinear); use reg > 0 or a larger eps"
+            f"the regularised covariance of {name} is not positive definite: its outputs are "
+            "constant (no variance to correlate), or collinear with reg = 0 and eps = 0 (use "
+            "reg > 0 or eps > 0)"
         )
     return chol
 
 
 def _ridge(cov: torch.Tensor, reg: float, eps: float) -> torch.Tensor:
-    """``(1 - reg) C + (reg * trace(C) / d + eps) I``: mmlib's dimensionless ridge plus a floor."""
+    """``C + (reg / (1 - reg) + eps) * trace(C) / d * I``: mmlib's ridge plus a relative floor."""
     d = cov.shape[0]
-    shift = reg * torch.diagonal(cov).sum() / d + eps
-    return (1.0 - reg) * cov + shift * torch.eye(d, dtype=cov.dtype, device=cov.device)
+    shift = (reg / (1.0 - reg) + eps) * torch.diagonal(cov).sum() / d
+    return cov + shift * torch.eye(d, dtype=cov.dtype, device=cov.device)
 
 
 @contextmanager
@@ -92,8 +108,9 @@ def _one_thread():
     """Run the losses' small float64 linear algebra on one CPU thread.
 
     Products and factorisations of ``(n, o)`` and ``(o, o)`` matrices gain nothing from threads,
-    and on a busy machine each multithreaded MKL call can lose milliseconds waiting for its
-    thread team: a 20- to 100-fold slowdown of the loss, measured on 2 shared cores.
+    and on a busy machine each multithreaded call can lose milliseconds waiting for its thread
+    team: ``benchmarks/dcca_threads.py`` measured a 10-fold slowdown of the loss's forward and
+    backward pass with 2 threads on 2 shared cores.
     """
     threads = torch.get_num_threads()
     if threads > 1:
@@ -108,27 +125,40 @@ def _one_thread():
 class _OnOneThread(torch.autograd.Function):
     """``fn(*inputs)`` with its forward and backward pass on one CPU thread.
 
-    The backward pass recomputes ``fn`` (cheap: small matrices) and differentiates it by autograd,
-    so the gradient is exactly that of ``fn``.
+    The forward pass records ``fn``'s own autograd graph on detached copies of the inputs and the
+    backward pass differentiates through it (no recomputation), both inside :func:`_one_thread`;
+    the gradient is exactly that of ``fn``. On other devices ``fn`` is called directly.
     """
 
     @staticmethod
     def forward(ctx, fn, *inputs):
-        ctx.fn = fn
-        ctx.save_for_backward(*inputs)
-        with _one_thread():
-            return fn(*inputs)
+        ctx.inputs = [
+            x.detach().requires_grad_(n)
+            for x, n in zip(inputs, ctx.needs_input_grad[1:], strict=True)
+        ]
+        with torch.enable_grad(), _one_thread():
+            ctx.out = fn(*ctx.inputs)
+        return ctx.out.detach()
 
     @staticmethod
     def backward(ctx, grad):
-        needs = ctx.needs_input_grad[1:]
-        inputs = [
-            x.detach().requires_grad_(n) for x, n in zip(ctx.saved_tensors, needs, strict=True)
-        ]
-        wanted = [x for x in inputs if x.requires_grad]
-        with torch.enable_grad(), _one_thread():
-            grads = iter(torch.autograd.grad(ctx.fn(*inputs), wanted, grad, allow_unused=True))
-        return (None, *[next(grads) if x.requires_grad else None for x in inputs])
+        wanted = [x for x in ctx.inputs if x.requires_grad]
+        with _one_thread():  # retain: the outer graph may be differentiated again (gradcheck)
+            grads = iter(
+                torch.autograd.grad(ctx.out, wanted, grad, retain_graph=True, allow_unused=True)
+            )
+        result = [next(grads) if x.requires_grad else None for x in ctx.inputs]
+        return (None, *result)
+
+
+def _on_one_thread(fn, *inputs: torch.Tensor) -> torch.Tensor:
+    """``fn(*inputs)``, on one thread for CPU tensors (see :class:`_OnOneThread`)."""
+    if inputs[0].device.type != "cpu" or torch.get_num_threads() == 1:
+        return fn(*inputs)
+    if not any(x.requires_grad for x in inputs) or not torch.is_grad_enabled():
+        with _one_thread():
+            return fn(*inputs)
+    return _OnOneThread.apply(fn, *inputs)
 
 
 def _correlations(
@@ -159,8 +189,9 @@ def cca_correlations(
     .. math::
 
         \Sigma_{12} = \tfrac{1}{n-1} \bar H_1^\top \bar H_2, \qquad
-        \Sigma_{jj} = (1 - r_j) \tfrac{1}{n-1} \bar H_j^\top \bar H_j
-                      + \big(r_j \operatorname{tr}(\cdot)/o_j + \varepsilon\big) I,
+        C_{jj} = \tfrac{1}{n-1} \bar H_j^\top \bar H_j, \qquad
+        \Sigma_{jj} = C_{jj} + \Big(\frac{r_j}{1 - r_j} + \varepsilon\Big)
+                      \frac{\operatorname{tr}(C_{jj})}{o_j} I,
 
     the canonical correlations are the singular values of
     :math:`T = \Sigma_{11}^{-1/2} \Sigma_{12} \Sigma_{22}^{-1/2}`. They are computed from
@@ -175,12 +206,12 @@ def cca_correlations(
     reg : float in [0, 1) or a pair of them
         Dimensionless ridge of each covariance (see the module docstring).
     eps : float >= 0
-        Absolute floor added to the diagonal of both covariances.
+        Relative floor: ``eps * trace(C_jj) / o_j`` is added to the diagonal of each covariance.
 
     Returns
     -------
     torch.Tensor of shape (min(o1, o2),)
-        The canonical correlations in descending order, float64.
+        The canonical correlations in descending order, float64, each in ``[0, 1]``.
 
     References
     ----------
@@ -190,7 +221,17 @@ def cca_correlations(
     r1, r2 = check_reg(reg, 2)
     eps = check_positive_float(eps, "eps", allow_zero=True)
     x, y = h1.to(torch.float64), h2.to(torch.float64)
-    return _OnOneThread.apply(partial(_correlations, r1=r1, r2=r2, eps=eps), x, y)
+    return _on_one_thread(partial(_correlations, r1=r1, r2=r2, eps=eps), x, y)
+
+
+#: Objectives :func:`cca_loss` (and :class:`mmlib.models.DCCA`) accept, by name.
+OBJECTIVES = ("sum", "squared")
+
+
+def _check_objective(objective) -> str:
+    if not isinstance(objective, str) or objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {list(OBJECTIVES)}, got {objective!r}")
+    return objective
 
 
 def cca_loss(
@@ -199,29 +240,36 @@ def cca_loss(
     n_components: int | None = None,
     reg: float | Sequence[float] = 1e-3,
     eps: float = 1e-9,
+    objective: str = "sum",
 ) -> torch.Tensor:
-    r"""Deep CCA loss: minus the sum of the top-k canonical correlations of a batch.
+    r"""Deep CCA loss: minus the sum of the top-k canonical correlations of a batch (or squares).
 
     .. math::
 
-        \mathcal{L}(H_1, H_2) = -\sum_{i=1}^{k} \sigma_i(T), \qquad
+        \mathcal{L}_{\text{sum}}(H_1, H_2) = -\sum_{i=1}^{k} \sigma_i(T), \qquad
+        \mathcal{L}_{\text{squared}}(H_1, H_2) = -\sum_{i=1}^{k} \sigma_i(T)^2, \qquad
         T = \Sigma_{11}^{-1/2} \Sigma_{12} \Sigma_{22}^{-1/2}
 
-    With ``n_components=None`` (all correlations) this is minus the trace (nuclear) norm
+    With ``n_components=None`` (all correlations) ``"sum"`` is minus the trace (nuclear) norm
     :math:`\|T\|_* = \operatorname{tr}\big((T^\top T)^{1/2}\big)`, the "total correlation" of
-    Andrew et al. (2013) -- not the Frobenius norm :math:`\sqrt{\operatorname{tr}(T^\top T)}`.
-    See :func:`cca_correlations` for the covariances, the ridge and the Cholesky whitening.
+    Andrew et al. (2013), and ``"squared"`` is minus the squared Frobenius norm
+    :math:`\|T\|_F^2 = \operatorname{tr}(T^\top T)`, the loss of cca-zoo's ``DCCA``. The
+    squared form weighs strong correlations more and its gradient vanishes for uncorrelated
+    directions; ``"sum"`` gives every direction the same pull. See :func:`cca_correlations` for
+    the covariances, the ridge and the Cholesky whitening.
 
     Parameters
     ----------
     h1, h2 : torch.Tensor of shape (n, o1) and (n, o2)
         Network outputs for the same ``n >= 2`` samples.
     n_components : int or None
-        Number ``k <= min(o1, o2)`` of correlations to sum; ``None`` sums all of them.
+        Number ``k <= min(o1, o2)`` of correlations in the loss; ``None`` takes all of them.
     reg : float in [0, 1) or a pair of them
-        Dimensionless ridge of each covariance.
+        Dimensionless ridge of each covariance (module docstring).
     eps : float >= 0
-        Eigenvalue floor added to both covariances.
+        Relative eigenvalue floor (module docstring).
+    objective : {"sum", "squared"}
+        Minus the sum of the correlations, or of their squares.
 
     Returns
     -------
@@ -236,8 +284,10 @@ def cca_loss(
     max_k = min(h1.shape[1], h2.shape[1])
     k = max_k if n_components is None else n_components
     k = check_n_components(k, max_k, reason="min(h1.shape[1], h2.shape[1])")
-    corr = cca_correlations(h1, h2, reg=reg, eps=eps)
-    return -corr[:k].sum().to(h1.dtype)
+    objective = _check_objective(objective)
+    corr = cca_correlations(h1, h2, reg=reg, eps=eps)[:k]
+    value = corr.sum() if objective == "sum" else (corr * corr).sum()
+    return -value.to(h1.dtype)
 
 
 def _gcca_scatter(outputs: Sequence[torch.Tensor], regs: Sequence[float], eps: float):
@@ -246,8 +296,8 @@ def _gcca_scatter(outputs: Sequence[torch.Tensor], regs: Sequence[float], eps: f
     for o, r in zip(outputs, regs, strict=True):
         o = o.to(torch.float64)
         o = o - o.mean(dim=0, keepdim=True)
-        # O_j^T O_j + lambda_j I = (n - 1) C_jj(reg) / (1 - reg), as in mmlib.linear.GCCA
-        lam = r / (1.0 - r) * (o * o).sum() / o.shape[1] + eps
+        # O_j^T O_j + lambda_j I = (n - 1) (C_jj + lambda I): the ridge of the module docstring
+        lam = (r / (1.0 - r) + eps) * (o * o).sum() / o.shape[1]
         centred.append(o)
         lams.append(lam)
     return centred, lams
@@ -276,9 +326,10 @@ def gcca_solution(
     (n x D, D = sum of o_j), so :math:`G` is the top-r left singular vectors of :math:`W`, from a
     thin SVD in O(n D^2).
 
-    ``lambda_j = reg_j / (1 - reg_j) * trace(O_j^T O_j) / o_j + eps`` is mmlib's dimensionless
-    ridge, the same as :class:`mmlib.linear.GCCA`'s: with ``eps = 0`` both find the same ``G``,
-    ``U_j`` and eigenvalues.
+    ``lambda_j = (reg_j / (1 - reg_j) + eps) * trace(O_j^T O_j) / o_j`` is mmlib's dimensionless
+    ridge (module docstring), the same as :class:`mmlib.linear.GCCA`'s: with ``eps = 0`` both find
+    the same ``G``, ``U_j`` and eigenvalues. Each term of ``M`` is a shrunk projector (eigenvalues
+    in ``[0, 1)`` for ``lambda_j > 0``), so every eigenvalue lies in ``[0, J]``.
 
     Parameters
     ----------
@@ -289,7 +340,7 @@ def gcca_solution(
     reg : float in [0, 1) or one per view
         Dimensionless ridge.
     eps : float >= 0
-        Absolute floor on the ridge.
+        Relative floor on the ridge.
 
     Returns
     -------
@@ -349,7 +400,7 @@ def gcca_loss(
     reg : float in [0, 1) or one per view
         Dimensionless ridge (see :func:`gcca_solution`).
     eps : float >= 0
-        Absolute floor on the ridge.
+        Relative floor on the ridge.
 
     Returns
     -------
@@ -371,5 +422,5 @@ def gcca_loss(
             for o, u, lam in zip(centred, us, lams, strict=True)
         )
 
-    loss = _OnOneThread.apply(objective, *[o.to(torch.float64) for o in outputs])
+    loss = _on_one_thread(objective, *[o.to(torch.float64) for o in outputs])
     return loss.to(outputs[0].dtype)

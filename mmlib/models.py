@@ -11,6 +11,7 @@ them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.Hist
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,76 +28,144 @@ from mmlib._checks import (
 )
 from mmlib._params import ParamsMixin
 from mmlib.linear import CCA, GCCA
-from mmlib.losses import cca_loss, gcca_loss
+from mmlib.losses import _check_objective, cca_loss, gcca_loss
 from mmlib.nets import make_encoders
-from mmlib.training import resolve_device, train
+from mmlib.training import resolve_device, smallest_batch, train
 
 __all__ = ["DCCA", "DCCAModule", "DGCCA", "DGCCAModule"]
 
 
+def _check_encoders(encoders, n_views: int | None, name: str = "encoders") -> list[nn.Module]:
+    """``encoders`` as a list of ``nn.Module`` (``n_views`` of them when given)."""
+    if isinstance(encoders, nn.Module) and not isinstance(encoders, nn.ModuleList):
+        raise TypeError(f"{name} must be a list with one torch.nn.Module per view, got one module")
+    if not isinstance(encoders, (Sequence, nn.ModuleList)) or isinstance(encoders, str):
+        raise TypeError(
+            f"{name} must be a list with one torch.nn.Module per view, got "
+            f"{type(encoders).__name__}"
+        )
+    encoders = list(encoders)
+    for j, f in enumerate(encoders):
+        if not isinstance(f, nn.Module):
+            raise TypeError(f"{name}[{j}] must be a torch.nn.Module, got {type(f).__name__}")
+    if n_views is not None and len(encoders) != n_views:
+        raise ValueError(f"{name} must hold {n_views} modules (one per view), got {len(encoders)}")
+    if len(encoders) < 2:
+        raise ValueError(f"{name} must hold at least 2 modules (one per view), got {len(encoders)}")
+    return encoders
+
+
+def _check_batch(views: Sequence, n_views: int) -> None:
+    """A module's forward inputs: ``n_views`` tensors with the same number of rows."""
+    if len(views) != n_views:
+        raise ValueError(f"expected {n_views} views, got {len(views)}")
+    for j, x in enumerate(views):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(
+                f"view {j} must be a torch.Tensor, got {type(x).__name__} (convert it with "
+                "torch.as_tensor(x, dtype=torch.float32) first)"
+            )
+    rows = [x.shape[0] if x.ndim else None for x in views]
+    if len(set(rows)) != 1:
+        raise ValueError(f"the views must have the same number of rows (samples), got {rows}")
+
+
+def _build_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, n_views):
+    """The modules' encoders: ``encoders`` as given, or MLPs from the widths."""
+    if encoders is not None:
+        if in_dims is not None or out_dim is not None:
+            raise ValueError("give either encoders or in_dims and out_dim, not both")
+        return _check_encoders(encoders, n_views)
+    if in_dims is None or out_dim is None:
+        raise ValueError("in_dims and out_dim are needed to build MLP encoders (or give encoders)")
+    return list(make_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout))
+
+
 class DCCAModule(nn.Module):
-    """Two encoders ``f1``, ``f2`` (:class:`mmlib.nets.MLP`) with a common output dimension.
+    """Two encoders ``f1``, ``f2`` with a common output dimension.
+
+    Either MLPs (:class:`mmlib.nets.MLP`) built from ``in_dims``, ``out_dim`` and the layer
+    options, or any two modules given as ``encoders``.
 
     Parameters
     ----------
-    in_dims : pair of int
-        Input dimensions ``(d1, d2)``.
-    out_dim : int
-        Output dimension ``o`` of both networks.
+    in_dims : pair of int, optional
+        Input dimensions ``(d1, d2)`` of the MLPs.
+    out_dim : int, optional
+        Output dimension ``o`` of both MLPs.
     hidden, activation, batch_norm, dropout
         As in :class:`mmlib.nets.MLP`; ``hidden=()`` gives two linear maps.
+    encoders : pair of torch.nn.Module, optional
+        Custom networks used as ``f1``, ``f2`` instead of MLPs (then leave ``in_dims`` and
+        ``out_dim`` out). Each maps a batch of shape ``(n, d_j)`` to ``(n, o)``.
     """
 
     def __init__(
         self,
-        in_dims: Sequence[int],
-        out_dim: int,
+        in_dims: Sequence[int] | None = None,
+        out_dim: int | None = None,
         hidden: Sequence[int] = (256, 256),
         activation: str = "relu",
         batch_norm: bool = False,
         dropout: float = 0.0,
+        *,
+        encoders: Sequence[nn.Module] | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(in_dims, Sequence) or len(in_dims) != 2:
+        if in_dims is not None and (not isinstance(in_dims, Sequence) or len(in_dims) != 2):
             raise ValueError(f"in_dims must be a pair (d1, d2), got {in_dims!r}")
-        self.f1, self.f2 = make_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout)
+        self.f1, self.f2 = _build_encoders(
+            in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, 2
+        )
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(f1(x1), f2(x2))``, each of shape ``(n, out_dim)``."""
+        """``(f1(x1), f2(x2))``, each of shape ``(n, out_dim)``; ``x1``, ``x2`` share ``n``."""
+        _check_batch([x1, x2], 2)
         return self.f1(x1), self.f2(x2)
 
 
 class DGCCAModule(nn.Module):
-    """One encoder per view (:class:`mmlib.nets.MLP`), all with the same output dimension.
+    """One encoder per view, all with the same output dimension.
+
+    Either MLPs (:class:`mmlib.nets.MLP`) built from ``in_dims``, ``out_dim`` and the layer
+    options, or any modules given as ``encoders``.
 
     Parameters
     ----------
-    in_dims : sequence of int
+    in_dims : sequence of int, optional
         Input dimension of each of the ``J >= 2`` views.
-    out_dim : int
-        Output dimension ``o`` of every network.
+    out_dim : int, optional
+        Output dimension ``o`` of every MLP.
     hidden, activation, batch_norm, dropout
         As in :class:`mmlib.nets.MLP`.
+    encoders : sequence of torch.nn.Module, optional
+        Custom networks, one per view, instead of MLPs (then leave ``in_dims`` and ``out_dim``
+        out).
     """
 
     def __init__(
         self,
-        in_dims: Sequence[int],
-        out_dim: int,
+        in_dims: Sequence[int] | None = None,
+        out_dim: int | None = None,
         hidden: Sequence[int] = (256, 256),
         activation: str = "relu",
         batch_norm: bool = False,
         dropout: float = 0.0,
+        *,
+        encoders: Sequence[nn.Module] | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(in_dims, Sequence) or len(in_dims) < 2:
+        if in_dims is not None and (not isinstance(in_dims, Sequence) or len(in_dims) < 2):
             raise ValueError(f"in_dims must list at least two views' dimensions, got {in_dims!r}")
-        self.encoders = make_encoders(in_dims, out_dim, hidden, activation, batch_norm, dropout)
+        self.encoders = nn.ModuleList(
+            _build_encoders(
+                in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, None
+            )
+        )
 
     def forward(self, *views: torch.Tensor) -> list[torch.Tensor]:
         """``[f_1(x_1), ..., f_J(x_J)]``, each of shape ``(n, out_dim)``."""
-        if len(views) != len(self.encoders):
-            raise ValueError(f"expected {len(self.encoders)} views, got {len(views)}")
+        _check_batch(views, len(self.encoders))
         return [f(x) for f, x in zip(self.encoders, views, strict=True)]
 
 
@@ -128,6 +197,7 @@ class _DeepMultiview(ParamsMixin):
         device: str | None = None,
         random_state: int | None = 0,
         progress: bool | None = None,
+        encoders: Sequence[nn.Module] | None = None,
     ) -> None:
         self.n_components = n_components
         self.hidden = hidden
@@ -145,9 +215,64 @@ class _DeepMultiview(ParamsMixin):
         self.device = device
         self.random_state = random_state
         self.progress = progress
+        self.encoders = encoders
 
     def _check_views(self, views, name: str = "views") -> list[np.ndarray]:
         return check_views(views, min_views=2, max_views=self._max_views, name=name)
+
+    def _custom_module(self, module_cls, views):
+        """The module around copies of ``self.encoders`` and their common output width."""
+        encoders = [copy.deepcopy(f) for f in _check_encoders(self.encoders, len(views))]
+        widths = []
+        for j, (f, v) in enumerate(zip(encoders, views, strict=True)):
+            param = next(f.parameters(), None)
+            dtype = torch.float32 if param is None else param.dtype
+            was_training = f.training
+            f.eval()  # a probe of 2 rows, without touching batch-norm statistics
+            try:
+                with torch.no_grad():
+                    out = f(torch.as_tensor(v[:2], dtype=dtype))
+            except Exception as err:
+                raise ValueError(
+                    f"encoders[{j}] failed on rows of views[{j}] (shape (n, {v.shape[1]}), dtype "
+                    f"{dtype}): {type(err).__name__}: {err}"
+                ) from err
+            finally:
+                f.train(was_training)
+            if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
+                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                raise ValueError(
+                    f"encoders[{j}] must map a batch (n, d) to a 2-D tensor (n, o), got {shape} "
+                    "for n = 2"
+                )
+            widths.append(out.shape[1])
+        if len(set(widths)) != 1:
+            raise ValueError(f"the encoders' output widths must agree, got {widths}")
+        if self.out_dim is not None and check_positive_int(self.out_dim, "out_dim") != widths[0]:
+            raise ValueError(f"out_dim={self.out_dim} but the encoders output {widths[0]} columns")
+        return module_cls(encoders=encoders), widths[0]
+
+    def _check_batches(self, n: int, out_dim: int, k: int, name: str, full: bool) -> None:
+        """Refuse mini-batches whose covariance cannot hold ``out_dim`` correlations.
+
+        With ``b`` rows, centred outputs span at most ``b - 1`` directions: when
+        ``b - 1 <= out_dim`` every batch correlation is 1 whatever the networks do, and the loss
+        is trivially at its minimum (issue of small batches, e.g. ``batch_size=2``)."""
+        b = n if full else smallest_batch(n, self.batch_size)
+        what = (
+            f"{name} has {n} samples"
+            if full
+            else f"batch_size={self.batch_size} gives mini-batches of as few as {b} rows"
+        )
+        if b - 1 <= out_dim:
+            raise ValueError(
+                f"{what}: a covariance of b - 1 = {b - 1} degrees of freedom cannot estimate the "
+                f"correlations of out_dim = {out_dim} outputs (every one would be 1, a trivial "
+                f"loss). Use batch_size >= {out_dim + 2} (several times more is better) or a "
+                "smaller out_dim"
+            )
+        if b - 1 < k:
+            raise ValueError(f"{what}: n_components={k} needs at least {k + 1} rows per batch")
 
     def _fit_module(self, module_cls, views, val_views, loss_fn):
         """Validate, build the module (seeded) and train it; returns the validated views."""
@@ -156,19 +281,29 @@ class _DeepMultiview(ParamsMixin):
             val_views = self._check_views(val_views, name="val_views")
             check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
         k = check_positive_int(self.n_components, "n_components")
-        out_dim = k if self.out_dim is None else check_positive_int(self.out_dim, "out_dim")
-        self._max_components(k, out_dim, len(views))
-        reg = check_reg(self.reg, len(views))
+        if self.batch_size is not None:
+            check_positive_int(self.batch_size, "batch_size", minimum=2)
         if self.random_state is not None:
             torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
-        module = module_cls(
-            [v.shape[1] for v in views],
-            out_dim,
-            hidden=self.hidden,
-            activation=self.activation,
-            batch_norm=self.batch_norm,
-            dropout=self.dropout,
-        )
+        if self.encoders is not None:
+            module, out_dim = self._custom_module(module_cls, views)
+        else:
+            out_dim = k if self.out_dim is None else check_positive_int(self.out_dim, "out_dim")
+            module = None
+        self._max_components(k, out_dim, len(views))
+        reg = check_reg(self.reg, len(views))
+        self._check_batches(views[0].shape[0], out_dim, k, "views", self.batch_size is None)
+        if val_views is not None:
+            self._check_batches(val_views[0].shape[0], out_dim, k, "val_views", True)
+        if module is None:
+            module = module_cls(
+                [v.shape[1] for v in views],
+                out_dim,
+                hidden=self.hidden,
+                activation=self.activation,
+                batch_norm=self.batch_norm,
+                dropout=self.dropout,
+            )
         self.device_ = resolve_device(self.device)
         self.history_ = train(
             module,
@@ -186,6 +321,7 @@ class _DeepMultiview(ParamsMixin):
             progress=self.progress,
         )
         self.module_ = module
+        self.out_dim_ = out_dim
         self.n_features_in_ = [v.shape[1] for v in views]
         return views
 
@@ -215,23 +351,29 @@ class DCCA(_DeepMultiview):
               u_2^\top f_2(X_2)\big),
 
     extended to ``k`` pairs: the loss is minus the sum of the top-``k`` canonical correlations of
-    each mini-batch of outputs (:func:`mmlib.losses.cca_loss`). After training, a linear
-    :class:`mmlib.linear.CCA` of the outputs on all training data gives the canonical directions
-    :math:`u`, so :meth:`transform` returns canonical variates.
+    each mini-batch of outputs (or of their squares, ``objective="squared"``;
+    :func:`mmlib.losses.cca_loss`). After training, a linear :class:`mmlib.linear.CCA` of the
+    outputs on all training data gives the canonical directions :math:`u`, so :meth:`transform`
+    returns canonical variates.
 
     Parameters
     ----------
     n_components : int, default 2
         Number ``k`` of canonical pairs (correlations in the loss and variates returned).
     hidden : sequence of int, default (256, 256)
-        Hidden widths of both networks; ``()`` for linear maps (then DCCA is linear CCA).
+        Hidden widths of both MLPs; ``()`` for linear maps (then DCCA is linear CCA).
     out_dim : int, optional
         Output dimension of the networks (default ``n_components``); ``>= n_components``.
     activation : {"relu", "tanh", "gelu", "sigmoid"}, default "relu"
     reg : float in [0, 1), default 1e-3
-        Dimensionless ridge of the covariances, in the loss and in the final linear CCA.
+        Dimensionless ridge of the covariances (:mod:`mmlib.losses`), in the loss and in the
+        final linear CCA.
     epochs, batch_size, lr, optimizer, weight_decay, patience
-        Passed to :func:`mmlib.training.train` (``batch_size=None``: full batch).
+        Passed to :func:`mmlib.training.train` (``batch_size=None``: full batch). Every
+        mini-batch must have more than ``out_dim + 1`` rows (``b - 1 > out_dim`` degrees of
+        freedom), else ``fit`` raises ``ValueError``: with fewer, every batch correlation is 1
+        whatever the networks do. The batches are near-equal in size (see
+        :func:`mmlib.training.train`), never a tiny last one.
     batch_norm : bool, default False
     dropout : float, default 0
     device : str, optional
@@ -240,11 +382,23 @@ class DCCA(_DeepMultiview):
         Seeds the initialisation and the mini-batches (reproducible on CPU).
     progress : bool, optional
         Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+    encoders : pair of torch.nn.Module, optional
+        Custom networks (e.g. CNNs) instead of the MLPs: one module per view, each mapping a
+        batch of rows of its view, shape ``(b, d_j)``, to ``(b, o)`` (a module for images
+        reshapes its rows itself, e.g. with ``torch.nn.Unflatten``). Their output widths must
+        agree and give ``out_dim``; ``hidden``, ``activation``, ``batch_norm`` and ``dropout``
+        are then unused. ``fit`` trains deep copies (the modules passed stay untouched) and
+        converts the data to the dtype of their parameters. ``None``: MLPs from ``hidden``.
+    objective : {"sum", "squared"}, default "sum"
+        Minus the sum of the top-``k`` batch correlations, or of their squares (cca-zoo's loss
+        with ``k = out_dim``); see :func:`mmlib.losses.cca_loss`.
 
     Attributes
     ----------
     module_ : DCCAModule
         The trained networks (eval mode).
+    out_dim_ : int
+        Output dimension of the networks.
     history_ : mmlib.training.History
         Per-epoch training (and validation) loss.
     cca_ : mmlib.linear.CCA
@@ -261,6 +415,48 @@ class DCCA(_DeepMultiview):
 
     _max_views = 2
 
+    def __init__(
+        self,
+        n_components: int = 2,
+        hidden: Sequence[int] = (256, 256),
+        out_dim: int | None = None,
+        activation: str = "relu",
+        reg: float = 1e-3,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        patience: int | None = None,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        device: str | None = None,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+        encoders: Sequence[nn.Module] | None = None,
+        objective: str = "sum",
+    ) -> None:
+        super().__init__(
+            n_components=n_components,
+            hidden=hidden,
+            out_dim=out_dim,
+            activation=activation,
+            reg=reg,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            patience=patience,
+            batch_norm=batch_norm,
+            dropout=dropout,
+            device=device,
+            random_state=random_state,
+            progress=progress,
+            encoders=encoders,
+        )
+        self.objective = objective
+
     def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
         check_n_components(k, out_dim, reason="out_dim, the networks' output dimension")
 
@@ -272,11 +468,14 @@ class DCCA(_DeepMultiview):
         self
         """
         k = self.n_components
+        objective = _check_objective(self.objective)
         views = self._fit_module(
             DCCAModule,
             views,
             val_views,
-            lambda out, k_, reg: cca_loss(out[0], out[1], n_components=k_, reg=reg),
+            lambda out, k_, reg: cca_loss(
+                out[0], out[1], n_components=k_, reg=reg, objective=objective
+            ),
         )
         self.cca_ = CCA(n_components=k, reg=self.reg).fit(self._outputs(views))
         self.canonical_correlations_ = self.cca_.canonical_correlations_
@@ -323,13 +522,17 @@ class DGCCA(_DeepMultiview):
     out_dim : int, optional
         Output dimension of every network (default ``n_components``).
     activation, reg, epochs, batch_size, lr, optimizer, weight_decay, patience
-        As in :class:`DCCA`.
+        As in :class:`DCCA` (each mini-batch needs more than ``out_dim + 1`` and more than
+        ``n_components`` rows, else ``fit`` raises a ``ValueError`` that names ``batch_size``).
     batch_norm, dropout, device, random_state, progress
         As in :class:`DCCA`.
+    encoders : sequence of torch.nn.Module, optional
+        One custom network per view instead of the MLPs, as in :class:`DCCA`.
 
     Attributes
     ----------
     module_ : DGCCAModule
+    out_dim_ : int
     history_ : mmlib.training.History
     gcca_ : mmlib.linear.GCCA
         Linear GCCA of the training outputs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 from mmlib._checks import check_fraction, check_positive_int
@@ -13,6 +14,37 @@ __all__ = ["ACTIVATIONS", "MLP", "make_encoders"]
 
 #: Hidden-layer non-linearities accepted by :class:`MLP`, by name.
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+def _check_input(x, in_features: int, weight, *, name: str = "x", batch_norm: bool = False) -> None:
+    """Validate the input ``x`` of a network whose first weight is ``weight``; messages name ``name``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor, got {type(x).__name__} (convert it with "
+            "torch.as_tensor(x, dtype=...) first)"
+        )
+    if x.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, {in_features}), got shape {tuple(x.shape)}"
+        )
+    if x.shape[1] != in_features:
+        raise ValueError(
+            f"{name} has {x.shape[1]} features (columns), but the network expects {in_features}"
+        )
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{name} has dtype {x.dtype}, but the network's weights are {weight.dtype}: convert "
+            f"it with x.to({weight.dtype})"
+        )
+    if x.device != weight.device:
+        raise ValueError(f"{name} is on {x.device}, but the network is on {weight.device}")
+    if batch_norm and x.shape[0] < 2:
+        raise ValueError(
+            f"{name} has {x.shape[0]} row(s): batch normalisation in training mode needs at least "
+            "2 (call .eval() to use the running statistics)"
+        )
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or inf")
 
 
 def _check_hidden(hidden) -> tuple[int, ...]:
@@ -81,6 +113,7 @@ class MLP(nn.Module):
             raise TypeError(f"batch_norm must be a bool, got {type(batch_norm).__name__}")
         dropout = check_fraction(dropout, "dropout")
         self.in_features, self.out_features, self.hidden = in_features, out_features, hidden
+        self.batch_norm = batch_norm
         layers: list[nn.Module] = []
         width = in_features
         for h in hidden:
@@ -95,7 +128,14 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):
-        """Map a batch ``x`` of shape ``(n, in_features)`` to ``(n, out_features)``."""
+        """Map a batch ``x`` of shape ``(n, in_features)`` to ``(n, out_features)``.
+
+        ``x`` must be a finite floating-point tensor of the network's dtype on its device, with
+        at least 2 rows in training mode under batch normalisation; anything else is a clear
+        ``TypeError`` / ``ValueError`` (a NaN input would otherwise pass through silently).
+        """
+        bn = self.training and self.batch_norm
+        _check_input(x, self.in_features, self.layers[0].weight, name="x", batch_norm=bn)
         return self.layers(x)
 
 

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -33,6 +34,7 @@ __all__ = [
     "NonFiniteLossError",
     "progress_enabled",
     "resolve_device",
+    "smallest_batch",
     "train",
 ]
 
@@ -78,8 +80,27 @@ class History:
         return asdict(self)
 
 
+def _available(device: torch.device) -> bool:
+    """Whether tensors can be placed and computed on ``device`` here."""
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return False
+        return device.index is None or device.index < torch.cuda.device_count()
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return bool(mps is not None and mps.is_available())
+    return False  # meta (no data), xla, xpu, ...: not supported by mmlib's models
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; ``None`` picks CUDA when it is available, else the CPU."""
+    """``device`` as a ``torch.device``; ``None`` picks CUDA when it is available, else the CPU.
+
+    Accepted: ``"cpu"``, ``"cuda"`` / ``"cuda:<i>"`` (when that GPU exists) and ``"mps"`` (when
+    Apple's backend is available). Any other device type (``"meta"``, which holds no data,
+    ``"xla"``, ...) or one that is missing on this machine is a ``ValueError``.
+    """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not isinstance(device, (str, torch.device)):
@@ -93,6 +114,12 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"device {device!r} is not a valid torch device: {err}") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was requested but CUDA is not available here")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={str(device)!r} is not supported: mmlib trains on 'cpu', 'cuda' or 'mps'"
+        )
+    if not _available(device):
+        raise ValueError(f"device={str(device)!r} was requested but is not available here")
     return device
 
 
@@ -149,6 +176,33 @@ def _all_finite(tensors) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in tensors)
 
 
+def _n_batches(n: int, batch_size: int | None) -> int:
+    """Number of mini-batches of ``n`` rows (see :func:`train`'s ``batch_size``)."""
+    if batch_size is None or batch_size >= n:
+        return 1
+    return max(1, min(math.ceil(n / batch_size), n // 2))
+
+
+def smallest_batch(n: int, batch_size: int | None) -> int:
+    """The number of rows of the smallest mini-batch :func:`train` makes from ``n`` rows."""
+    return n // _n_batches(n, batch_size)
+
+
+def _to_model(views, dtype, device, name: str) -> list[torch.Tensor]:
+    """Views as tensors of the model's dtype on ``device``; values the cast overflows are refused."""
+    out = []
+    for j, v in enumerate(views):
+        t = torch.as_tensor(v, dtype=dtype)
+        if not bool(torch.isfinite(t).all()):  # the views were finite: the cast overflowed
+            raise ValueError(
+                f"{name}[{j}] has values too large for the model's dtype {dtype} (largest "
+                f"|value| {float(abs(torch.as_tensor(v)).max()):.3g} > "
+                f"{torch.finfo(dtype).max:.3g}); standardise the data or use a float64 model"
+            )
+        out.append(t.to(device))
+    return out
+
+
 def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
     """``loss_fn(model, batch)``, turned into :class:`NonFiniteLossError` when it is not finite."""
     try:
@@ -165,6 +219,21 @@ def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
     if not bool(torch.isfinite(loss.detach())):
         raise _diverged(where, f"loss ({float(loss.detach()):g})", lr)
     return loss.reshape(())
+
+
+def _score(val_score, model, val_data, where: str) -> float:
+    """``val_score(model, val_data)`` as a finite float, or a clear error."""
+    value = val_score(model, val_data)
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"val_score must return a float, got {type(value).__name__} at {where}")
+    if not math.isfinite(float(value)):
+        raise ValueError(
+            f"val_score returned {float(value)} at {where}: it must be a finite float (higher is "
+            "better) to monitor the training"
+        )
+    return float(value)
 
 
 def train(
@@ -202,10 +271,12 @@ def train(
     epochs : int
         Maximum number of passes over the training data.
     batch_size : int >= 2 or None
-        ``None``: full batch. Otherwise each epoch shuffles the samples and splits them into
-        ``ceil(n / batch_size)`` batches of (nearly) equal size, at most ``batch_size`` and more
-        than ``batch_size / 2`` each: there is never a tiny last batch whose covariance would be
-        meaningless.
+        ``None`` (or ``>= n``): full batch. Otherwise each epoch shuffles the samples and splits
+        them into ``m = ceil(n / batch_size)`` batches of (nearly) equal size: ``floor(n / m)`` or
+        ``ceil(n / m)`` rows, so at most ``batch_size`` and at least ``ceil(batch_size / 2)``:
+        there is never a tiny last batch whose covariance would be meaningless. The one
+        exception: with ``batch_size=2`` and an odd ``n``, the odd row joins a batch of 3 (every
+        batch has at least 2 rows). :func:`smallest_batch` gives the smallest size.
     lr : float
         Learning rate (for ``"lbfgs"``, the step of its strong-Wolfe line search; use 1).
     optimizer : {"adam", "adamw", "sgd", "lbfgs"}
@@ -218,15 +289,18 @@ def train(
     device : str, torch.device or None
         ``None``: ``"cuda"`` when available, else ``"cpu"``.
     random_state : int or None
-        Seeds torch (initialisation done here, dropout) and the shuffling. On the CPU the same
-        seed gives the same history and weights. ``None``: not seeded.
+        Seeds torch (initialisation done here, dropout) and the shuffling. The mini-batches of
+        epoch ``e`` are ``torch.randperm(n, generator=g)`` split as above, drawn ``e`` times in
+        a row from a ``torch.Generator`` ``g`` seeded with ``random_state``: the same seed gives
+        the same batches, on any device, and on the CPU the same history and weights.
+        ``None``: not seeded.
     progress : bool or None
         Show a tqdm progress bar. ``None``: yes, unless the environment variable ``CI`` or
         ``MMBOOK_BUILD`` is set.
     val_score : callable, optional
-        ``val_score(model, val_batch)`` -> float, higher is better, evaluated in eval mode without
-        gradient on the validation views (needs ``val_views``); it becomes the early-stopping
-        monitor.
+        ``val_score(model, val_batch)`` -> finite float, higher is better, evaluated in eval mode
+        without gradient on the validation views (needs ``val_views``); it becomes the
+        early-stopping monitor. A NaN or infinite score is a ``ValueError``.
 
     Returns
     -------
@@ -237,8 +311,12 @@ def train(
     Raises
     ------
     NonFiniteLossError
-        The loss, a gradient or the weights became NaN or inf; the message names the epoch and
-        the batch.
+        The loss or the weights became NaN or inf; the message names the epoch and the batch.
+        The loss is checked on every batch and the weights after every epoch (a NaN gradient
+        makes NaN weights, hence a NaN loss on the next batch).
+    ValueError
+        Invalid arguments, views that are not finite or overflow the model's dtype, or a
+        ``val_score`` that is not finite.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -262,7 +340,7 @@ def train(
         batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
     if n < 2:
         raise ValueError(f"train_views must have at least 2 samples, got {n}")
-    n_batches = 1 if batch_size is None else math.ceil(n / min(batch_size, n))
+    n_batches = _n_batches(n, batch_size)
     lr = check_positive_float(lr, "lr")
     weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
     if patience is not None:
@@ -282,10 +360,10 @@ def train(
         generator.manual_seed(random_state)
     model.to(device)
     dtype = params[0].dtype
-    data = [torch.as_tensor(v, dtype=dtype).to(device) for v in views]
+    data = _to_model(views, dtype, device, "train_views")
     val_data = None
     if val_views is not None:
-        val_data = [torch.as_tensor(v, dtype=dtype).to(device) for v in val_views]
+        val_data = _to_model(val_views, dtype, device, "val_views")
     opt = _make_optimizer(optimizer, params, lr, weight_decay)
     is_lbfgs = isinstance(opt, torch.optim.LBFGS)
 
@@ -309,8 +387,6 @@ def train(
                 opt.zero_grad(set_to_none=True)
                 loss = _batch_loss(model, loss_fn, batch, where, lr)
                 loss.backward()
-                if not _all_finite(p.grad for p in params if p.grad is not None):
-                    raise _diverged(where, "gradient", lr)
                 return loss
 
             if is_lbfgs:
@@ -319,8 +395,10 @@ def train(
                 loss = closure()
                 opt.step()
             total += float(loss.detach()) * (n if idx is None else len(idx))
-            if not _all_finite(p.detach() for p in params):
-                raise _diverged(where, "model's weights (after the update)", lr)
+        if not _all_finite(p.detach() for p in params):
+            raise _diverged(
+                f"epoch {epoch + 1}/{epochs}", "model's weights (after the updates)", lr
+            )
         history.train_loss.append(total / n)
 
         if monitor:
@@ -329,7 +407,7 @@ def train(
             with torch.no_grad():
                 history.val_loss.append(float(_batch_loss(model, loss_fn, val_data, where, lr)))
                 if val_score is not None:
-                    history.val_score.append(float(val_score(model, val_data)))
+                    history.val_score.append(_score(val_score, model, val_data, where))
             current = history.val_score[-1] if val_score is not None else -history.val_loss[-1]
             if current > best:
                 best, waited, history.best_epoch = current, 0, epoch

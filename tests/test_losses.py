@@ -30,13 +30,14 @@ def _views(n=25, dims=(3, 4, 2), seed=0):
 
 
 def _numpy_correlations(X, Y, reg=0.0):
-    """Reference: singular values of Cxx(reg)^{-1/2} Cxy Cyy(reg)^{-1/2} (eigh, numpy)."""
+    """Reference: singular values of (Cxx + lx I)^{-1/2} Cxy (Cyy + ly I)^{-1/2} (eigh, numpy),
+    with mmlib's ridge l = reg / (1 - reg) * trace(C) / d."""
     X = X - X.mean(0)
     Y = Y - Y.mean(0)
     n = X.shape[0]
 
     def inv_sqrt(C):
-        C = (1 - reg) * C + reg * np.trace(C) / C.shape[0] * np.eye(C.shape[0])
+        C = C + reg / (1 - reg) * np.trace(C) / C.shape[0] * np.eye(C.shape[0])
         w, V = np.linalg.eigh(C)
         return V @ np.diag(w**-0.5) @ V.T
 
@@ -54,6 +55,16 @@ def test_cca_loss_gradcheck(k, reg):
     h1.requires_grad_()
     h2.requires_grad_()
     assert torch.autograd.gradcheck(lambda a, b: cca_loss(a, b, k, reg=reg), (h1, h2))
+
+
+@pytest.mark.parametrize("k", [None, 2])
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+def test_cca_loss_squared_objective_gradcheck(k, reg):
+    h1, h2 = _pair()
+    h1.requires_grad_()
+    h2.requires_grad_()
+    fn = lambda a, b: cca_loss(a, b, k, reg=reg, objective="squared")  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (h1, h2))
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.1])
@@ -147,8 +158,108 @@ def test_cca_loss_is_scale_and_shift_invariant():
     ref = cca_loss(h1, h2, reg=0.05, eps=0.0).item()
     moved = cca_loss(1e3 * h1 + 7.0, 0.01 * h2 - 2.0, reg=0.05, eps=0.0).item()
     assert moved == pytest.approx(ref, abs=1e-10)
-    # the floor eps is absolute, negligible next to outputs of variance ~1
-    assert cca_loss(3.0 * h1, h2, reg=0.05).item() == pytest.approx(ref, abs=1e-7)
+    # the floor eps is relative: the default one keeps the invariance at any scale
+    default = cca_loss(h1, h2).item()
+    for scale in (1e-5, 1e-150, 3.0, 1e5, 1e150):
+        assert cca_loss(scale * h1, h2).item() == pytest.approx(default, abs=1e-10)
+        assert cca_loss(h1, scale * h2, objective="squared").item() == pytest.approx(
+            cca_loss(h1, h2, objective="squared").item(), abs=1e-10
+        )
+    gref = gcca_loss(_views(), 2).item()
+    assert gcca_loss([1e-5 * v for v in _views()], 2).item() == pytest.approx(gref, rel=1e-10)
+
+
+def test_squared_objective_is_minus_the_sum_of_squared_correlations():
+    h1, h2 = _pair(n=200, d1=5, d2=3)
+    rho = cca_correlations(h1, h2, reg=0.1, eps=0.0)
+    sq = cca_loss(h1, h2, reg=0.1, eps=0.0, objective="squared").item()
+    assert sq == pytest.approx(-(rho**2).sum().item(), abs=1e-12)
+    sq2 = cca_loss(h1, h2, 2, reg=0.1, eps=0.0, objective="squared").item()
+    assert sq2 == pytest.approx(-(rho[:2] ** 2).sum().item(), abs=1e-12)
+    # a per-sample loop: the whitened cross-covariance built sample by sample, then its
+    # squared Frobenius norm (the sum of all squared correlations)
+    X, Y = h1.numpy(), h2.numpy()
+    mx, my = X.mean(0), Y.mean(0)
+    cxx, cyy, cxy = np.zeros((5, 5)), np.zeros((3, 3)), np.zeros((5, 3))
+    for x, y in zip(X, Y, strict=True):
+        cxx += np.outer(x - mx, x - mx) / 199
+        cyy += np.outer(y - my, y - my) / 199
+        cxy += np.outer(x - mx, y - my) / 199
+
+    def inv_sqrt(c):
+        c = c + 0.1 / 0.9 * np.trace(c) / len(c) * np.eye(len(c))
+        w, v = np.linalg.eigh(c)
+        return v @ np.diag(w**-0.5) @ v.T
+
+    t = inv_sqrt(cxx) @ cxy @ inv_sqrt(cyy)
+    assert sq == pytest.approx(-(t**2).sum(), abs=1e-10)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        cca_loss(h1, h2, objective="frobenius")
+
+
+# ---------------------------------------------------------------------------------- the ridge
+
+
+@pytest.mark.parametrize("reg", [0.0, 1e-3, 0.1, 0.5, 0.9])
+def test_correlations_never_exceed_one(reg):
+    gen = torch.Generator().manual_seed(0)
+    h = torch.randn(500, 3, generator=gen, dtype=torch.float64) * torch.tensor([10.0, 1.0, 0.1])
+    assert cca_correlations(h, h, reg=reg).max().item() <= 1.0
+    assert -cca_loss(h, h, reg=reg).item() <= 3.0
+    two = torch.tensor([[0.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    assert cca_correlations(two, two, reg=reg).max().item() <= 1.0
+    # the attack of issue 8: inflate k = 2 of o = 4 outputs (it lowers the shrinkage ridge's
+    # variance along them, which pushed the reported values above 1)
+    h4 = torch.randn(300, 4, generator=gen, dtype=torch.float64)
+    inflated = h4 * torch.tensor([1e3, 1e3, 1.0, 1.0], dtype=torch.float64)
+    corr = cca_correlations(inflated, h4, reg=reg, eps=0.0)
+    assert corr.max().item() <= 1.0 + 1e-12
+    assert cca_correlations(inflated, h4, reg=reg).max().item() <= 1.0
+    np.testing.assert_allclose(
+        corr.numpy(), _numpy_correlations(inflated.numpy(), h4.numpy(), reg), atol=1e-8
+    )
+    _, _, eig = gcca_solution([inflated, h4, h4 + 0.1 * inflated], 3, reg=reg)
+    assert eig.max().item() <= 3.0
+
+
+def test_ridge_is_the_shrinkage_values_scaled():
+    """(C + l I) values = shrinkage ((1 - r) C + r tr(C)/d I) values * sqrt((1 - r1)(1 - r2))."""
+    h1, h2 = _pair(n=80, d1=5, d2=3)
+    X, Y = h1.numpy() - h1.numpy().mean(0), h2.numpy() - h2.numpy().mean(0)
+    r1, r2 = 0.3, 0.6
+
+    def shrunk_inv_sqrt(c, r):
+        c = (1 - r) * c + r * np.trace(c) / len(c) * np.eye(len(c))
+        w, v = np.linalg.eigh(c)
+        return v @ np.diag(w**-0.5) @ v.T
+
+    n = len(X)
+    t = shrunk_inv_sqrt(X.T @ X / (n - 1), r1) @ (X.T @ Y / (n - 1))
+    shrinkage = np.linalg.svd(t @ shrunk_inv_sqrt(Y.T @ Y / (n - 1), r2), compute_uv=False)
+    corr = cca_correlations(h1, h2, reg=(r1, r2), eps=0.0).numpy()
+    np.testing.assert_allclose(corr, shrinkage * np.sqrt((1 - r1) * (1 - r2)), atol=1e-10)
+
+
+def test_agrees_with_linear_cca_at_the_same_ridge():
+    """Same directions as mmlib.linear.CCA at the same reg, and the same ridge values along them.
+
+    Along CCA's weights w1, w2 the ridge correlation w1' C12 w2 / sqrt(w1' (C11 + l1 I) w1
+    w2' (C22 + l2 I) w2) must equal the loss's singular value, whichever values CCA reports."""
+    h1, h2 = _pair(n=120, d1=5, d2=3)
+    X, Y = h1.numpy(), h2.numpy()
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    c11, c22, c12 = Xc.T @ Xc / 119, Yc.T @ Yc / 119, Xc.T @ Yc / 119
+    for reg in (1e-3, 0.2, 0.7):
+        lin = CCA(n_components=3, reg=reg).fit([X, Y])
+        w1, w2 = lin.weights_
+        r11 = c11 + reg / (1 - reg) * np.trace(c11) / 5 * np.eye(5)
+        r22 = c22 + reg / (1 - reg) * np.trace(c22) / 3 * np.eye(3)
+        along = np.einsum("ik,ij,jk->k", w1, c12, w2) / np.sqrt(
+            np.einsum("ik,ij,jk->k", w1, r11, w1) * np.einsum("ik,ij,jk->k", w2, r22, w2)
+        )
+        corr = cca_correlations(h1, h2, reg=reg, eps=0.0).numpy()
+        np.testing.assert_allclose(np.abs(along), corr, atol=1e-8)
+        assert lin.canonical_correlations_.max() <= 1.0 + 1e-12
 
 
 def test_cca_loss_independent_views_small_batch_bias():
@@ -219,11 +330,17 @@ def test_cca_loss_bad_input(h1, h2, kwargs, error, match):
         cca_loss(h1, h2, **kwargs)
 
 
-def test_cca_loss_constant_output_without_floor_is_a_clear_error():
+def test_cca_loss_constant_output_is_a_clear_error():
     with pytest.raises(ValueError, match="not positive definite"):
-        cca_loss(torch.ones(10, 2), torch.randn(10, 2), reg=0.0, eps=0.0)
-    # the default floor keeps it finite
-    assert torch.isfinite(cca_loss(torch.ones(10, 2), torch.randn(10, 2), reg=0.0))
+        cca_loss(
+            torch.randn(10, 2) * torch.tensor([1.0, 0.0]), torch.randn(10, 2), reg=0.0, eps=0.0
+        )
+    # the default (relative) floor keeps one constant column finite ...
+    one_constant = torch.randn(10, 2) * torch.tensor([1.0, 0.0])
+    assert torch.isfinite(cca_loss(one_constant, torch.randn(10, 2), reg=0.0))
+    # ... but an all-constant output has no variance to correlate, whatever the ridge
+    with pytest.raises(ValueError, match="constant"):
+        cca_loss(torch.ones(10, 2), torch.randn(10, 2), reg=0.5)
 
 
 def test_gcca_loss_bad_input():

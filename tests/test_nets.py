@@ -1,5 +1,6 @@
 """Tests of mmlib.nets: the MLP encoders."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -65,3 +66,28 @@ def test_make_encoders_bad_arguments():
         make_encoders(5, 2)
     with pytest.raises(ValueError, match=r"in_dims\[1\]"):
         make_encoders([3, 0], 2)
+
+
+@pytest.mark.parametrize(
+    ("x", "error", "match"),
+    [
+        (np.zeros((4, 3), dtype=np.float32), TypeError, "x must be a torch.Tensor"),
+        (torch.zeros(4, 5), ValueError, "x has 5 features .* expects 3"),
+        (torch.zeros(4, 3, dtype=torch.float64), TypeError, "dtype torch.float64.*float32"),
+        (torch.zeros(3), ValueError, "x must be 2-D"),
+        (torch.tensor([[0.0, float("nan"), 1.0]] * 4), ValueError, "x contains NaN"),
+        (torch.tensor([[0.0, float("inf"), 1.0]] * 4), ValueError, "x contains NaN or inf"),
+    ],
+)
+def test_mlp_forward_refuses_bad_input(x, error, match):
+    with pytest.raises(error, match=match):
+        MLP(3, 2, hidden=(4,))(x)
+
+
+def test_mlp_forward_one_row_under_batch_norm():
+    net = MLP(3, 2, hidden=(4,), batch_norm=True)
+    with pytest.raises(ValueError, match="1 row.*batch normalisation.*eval"):
+        net(torch.zeros(1, 3))
+    net.eval()  # running statistics: one row is fine
+    assert net(torch.zeros(1, 3)).shape == (1, 2)
+    assert MLP(3, 2, hidden=(4,))(torch.zeros(1, 3)).shape == (1, 2)  # no batch norm
