@@ -81,7 +81,25 @@ def _cczoo_cca(views, k):
     return CCA(n_components=k).fit(views[:2])
 
 
+def _mvlearn_compat() -> None:
+    """Let mvlearn 0.5.0 run under scikit-learn >= 1.6, without touching its arithmetic.
+
+    scikit-learn 1.6 reads estimator tags through ``__sklearn_tags__``, which needs
+    ``BaseEstimator`` to the right of the mixins in the class bases. mvlearn's ``BaseCCA`` lists
+    ``(BaseEstimator, TransformerMixin)`` and its ``SimpleSplitter`` has no ``BaseEstimator`` at all,
+    so every ``check_is_fitted`` fails with "'super' object has no attribute '__sklearn_tags__'".
+    Reordering the bases (the only change) fixes the tags; no method of mvlearn is replaced.
+    """
+    from mvlearn.compose import split
+    from mvlearn.embed import base
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    base.BaseCCA.__bases__ = (TransformerMixin, BaseEstimator)
+    split.SimpleSplitter.__bases__ = (TransformerMixin, BaseEstimator)
+
+
 def _mvlearn_cca(views, k):
+    _mvlearn_compat()
     from mvlearn.embed import CCA
 
     return CCA(n_components=k).fit(views[:2])
@@ -106,12 +124,14 @@ def _cczoo_mcca(views, k):
 
 
 def _mvlearn_mcca(views, k):
+    _mvlearn_compat()
     from mvlearn.embed import MCCA
 
     return MCCA(n_components=k).fit(views)
 
 
 def _mvlearn_gcca(views, k):
+    _mvlearn_compat()
     from mvlearn.embed import GCCA
 
     # sv_tolerance keeps every direction of every view (full rank): the same problem as the
@@ -151,7 +171,7 @@ IMPLEMENTATIONS: dict[str, dict] = {
         "fit": _mvlearn_cca,
         "scores": lambda est, v: est.transform(v[:2]),
         "reported": None,
-        "note": "generalized eigenproblem",
+        "note": "generalized eigenproblem; scikit-learn >= 1.6 shim",
     },
     # problem "gcca": all views; values = MAXVAR eigenvalues of sum_j P_j
     "mmlib GCCA": {
@@ -180,14 +200,14 @@ IMPLEMENTATIONS: dict[str, dict] = {
         "fit": _mvlearn_mcca,
         "scores": _scores_list,
         "reported": lambda est: est.evals_,
-        "note": "generalized eigenproblem",
+        "note": "generalized eigenproblem; scikit-learn >= 1.6 shim",
     },
     "mvlearn GCCA": {
         "problem": "gcca",
         "fit": _mvlearn_gcca,
         "scores": None,  # per-view scores are normalised view by view: no eigenvalue in them
         "reported": None,
-        "note": "SVD of each view + svds of the stacked bases; sv_tolerance=1e-8",
+        "note": "SVD of each view + svds of the stacked bases; sv_tolerance=1e-8; scikit-learn >= 1.6 shim",
     },
 }
 

@@ -52,6 +52,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmlib import _dask
 from mmlib._checks import (
     check_array,
     check_fraction,
@@ -170,14 +171,38 @@ class _MomentAccumulator:
             for start in range(0, n_b, rows):
                 block = np.hstack([v[start : start + rows] for v in views]) - mean_b
                 M_b += block.T @ block
-            if self.n == 0:
-                self.n, self.mean, self.comoment = n_b, mean_b, M_b
-                return
+        self._merge_moments(n_b, mean_b, M_b)
+
+    def merge(self, other: _MomentAccumulator) -> None:
+        """Add another accumulator's samples (same views and features): Chan et al.'s update.
+
+        ``other``'s statistics are first brought to this accumulator's scales; both are powers
+        of two, so the conversion is exact.
+        """
+        if other.n == 0:
+            return
+        if self.scales is None:
+            self.scales = list(other.scales)
+        ratio = np.concatenate(
+            [
+                np.full(d, a / b)
+                for d, a, b in zip(self.n_features, self.scales, other.scales, strict=True)
+            ]
+        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean_b, M_b = other.mean * ratio, other.comoment * np.outer(ratio, ratio)
+        self._merge_moments(other.n, mean_b, M_b)
+
+    def _merge_moments(self, n_b: int, mean_b: np.ndarray, M_b: np.ndarray) -> None:
+        if self.n == 0:
+            n, mean, comoment = n_b, mean_b, M_b
+        else:
             n = self.n + n_b
-            delta = mean_b - self.mean
-            mean = self.mean + delta * (n_b / n)
-            comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
-        if not np.isfinite(comoment).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                delta = mean_b - self.mean
+                mean = self.mean + delta * (n_b / n)
+                comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
+        if not (np.isfinite(comoment).all() and np.isfinite(mean).all()):
             raise ValueError(
                 "views overflow float64 in the covariance: this chunk's values are far larger "
                 "than the first chunk's (which set the scale); scale the data consistently"
@@ -223,6 +248,10 @@ class _LinearMultiview(ParamsMixin):
         self.tol = tol
 
     def _validate(self, views) -> list[np.ndarray]:
+        if _dask.any_dask(views):  # lazy views: checked by their metadata, read block by block
+            return _dask.check_dask_views(
+                views, min_views=self._min_views, max_views=self._max_views
+            )
         return check_views(views, min_views=self._min_views, max_views=self._max_views)
 
     def _accumulate(self, views: list[np.ndarray], reset: bool) -> None:
@@ -230,7 +259,10 @@ class _LinearMultiview(ParamsMixin):
             self._stats = _MomentAccumulator([v.shape[1] for v in views])
         else:
             check_n_features(views, self._stats.n_features)
-        self._stats.update(views)
+        if _dask.any_dask(views):
+            self._stats.merge(_dask.moments(views))  # map-reduce where the chunks live
+        else:
+            self._stats.update(views)
         self.n_features_in_ = list(self._stats.n_features)
         self.n_samples_seen_ = self._stats.n
         self.means_ = self._stats.means()
@@ -387,7 +419,11 @@ class CCA(_LinearMultiview):
     _solved = ("weights_", "canonical_correlations_")
 
     def fit(self, views, y=None):
-        """Fit on two views ``[X (n, d_x), Y (n, d_y)]`` (same ``n``, paired rows). Returns self."""
+        """Fit on two views ``[X (n, d_x), Y (n, d_y)]`` (same ``n``, paired rows). Returns self.
+
+        The views may be ``dask.array`` arrays chunked along rows: see :class:`GCCA`'s ``fit``;
+        ``transform`` of Dask views then returns Dask arrays.
+        """
         self._fit(views, strict=True)
         return self
 
@@ -559,12 +595,18 @@ class GCCA(_LinearMultiview):
     _solved = ("weights_", "eigenvalues_")
 
     def fit(self, views, y=None):
-        """Fit on ``J >= 2`` views ``[X_1 (n, d_1), ..., X_J (n, d_J)]``; sets ``G_``."""
+        """Fit on ``J >= 2`` views ``[X_1 (n, d_1), ..., X_J (n, d_J)]``; sets ``G_``.
+
+        The views may be ``dask.array`` arrays chunked along rows (the same row chunks in every
+        view): the statistics of each chunk are computed where it lives and merged in a tree,
+        the ``D x D`` problem is solved once, and ``G_`` is then a lazy Dask array.
+        """
         views = self._fit(views, strict=True)
         # G = A v / sqrt(lambda) = sum_j (X_j - mu_j) E_j v_j / sqrt((n - 1) lambda)
         n = self.n_samples_seen_
+        # X_j @ W_j - mu_j @ W_j: the same as (X_j - mu_j) @ W_j without an (n, d_j) centred copy
         G = sum(
-            (X - m) @ (E @ v)
+            X @ (E @ v) - m @ (E @ v)
             for X, m, E, v in zip(views, self.means_, self._factors, self._vblocks, strict=True)
         )
         self.G_ = G / np.sqrt((n - 1) * self.eigenvalues_)
