@@ -109,3 +109,15 @@ def test_bad_dask_input_is_named():
 def test_import_mmlib_does_not_import_dask():
     code = "import sys, mmlib; mmlib.CCA; assert 'dask' not in sys.modules, 'dask imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_chunks_of_very_different_magnitude_merge_exactly():
+    # each chunk picks its own power-of-two scale; the merge converts them exactly
+    views = _views(n_views=2)
+    for v in views:
+        v[175:] *= 3.0e5
+    ref = CCA(n_components=2).fit(views)
+    lazy = CCA(n_components=2).fit(_lazy(views, chunks=175))
+    np.testing.assert_allclose(
+        lazy.canonical_correlations_, ref.canonical_correlations_, rtol=0, atol=1e-10
+    )
