@@ -442,8 +442,13 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(int(random_state))
 
 
-def check_labels(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
-    """Validate a 1-D vector of class labels with ``n_samples`` entries (any hashable labels)."""
+def check_labels(
+    y: Any, n_samples: int, *, name: str = "y", features: str | None = None
+) -> np.ndarray:
+    """Validate a 1-D vector of class labels with ``n_samples`` entries (any hashable labels).
+
+    ``features`` names the array whose rows the labels go with, for the error message.
+    """
     if y is None:
         raise TypeError(f"{name} must be a 1-D array of labels, got None")
     if isinstance(y, (str, bytes)):
@@ -456,7 +461,8 @@ def check_labels(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}.{hint}")
     if arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name} has {arr.shape[0]} labels but the features have {n_samples} samples (rows)"
+            f"{name} has {arr.shape[0]} labels but the features have {n_samples} samples "
+            f"(rows{' of ' + features if features else ''})"
         )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
