@@ -376,9 +376,9 @@ def check_fraction(
 def check_reg(reg: Any, n_views: int, *, name: str = "reg") -> list[float]:
     """Check a ridge parameter: one number for all views or one per view, each in [0, 1).
 
-    mmlib's ridge is dimensionless: view ``j``'s covariance is shrunk to
-    ``(1 - reg) C_jj + reg (trace(C_jj) / d_j) I``, so ``reg = 0`` is no ridge and ``reg -> 1`` is
-    a scaled identity (which is why 1 itself is excluded).
+    mmlib's ridge is dimensionless: view ``j``'s covariance becomes ``C_jj + lambda_j I`` with
+    ``lambda_j = reg / (1 - reg) * trace(C_jj) / d_j`` (the convention of :mod:`mmlib.linear`), so
+    ``reg = 0`` is no ridge and ``reg -> 1`` an infinite one (which is why 1 itself is excluded).
 
     Returns
     -------
