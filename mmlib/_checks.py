@@ -376,9 +376,9 @@ def check_fraction(
 def check_reg(reg: Any, n_views: int, *, name: str = "reg") -> list[float]:
     """Check a ridge parameter: one number for all views or one per view, each in [0, 1).
 
-    mmlib's ridge is dimensionless: view ``j``'s covariance is shrunk to
-    ``(1 - reg) C_jj + reg (trace(C_jj) / d_j) I``, so ``reg = 0`` is no ridge and ``reg -> 1`` is
-    a scaled identity (which is why 1 itself is excluded).
+    mmlib's ridge is dimensionless: view ``j``'s covariance becomes ``C_jj + lambda_j I`` with
+    ``lambda_j = reg / (1 - reg) * trace(C_jj) / d_j`` (the convention of :mod:`mmlib.linear`), so
+    ``reg = 0`` is no ridge and ``reg -> 1`` an infinite one (which is why 1 itself is excluded).
 
     Returns
     -------
@@ -442,8 +442,13 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(int(random_state))
 
 
-def check_labels(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
-    """Validate a 1-D vector of class labels with ``n_samples`` entries (any hashable labels)."""
+def check_labels(
+    y: Any, n_samples: int, *, name: str = "y", features: str | None = None
+) -> np.ndarray:
+    """Validate a 1-D vector of class labels with ``n_samples`` entries (any hashable labels).
+
+    ``features`` names the array whose rows the labels go with, for the error message.
+    """
     if y is None:
         raise TypeError(f"{name} must be a 1-D array of labels, got None")
     if isinstance(y, (str, bytes)):
@@ -456,7 +461,8 @@ def check_labels(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}.{hint}")
     if arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name} has {arr.shape[0]} labels but the features have {n_samples} samples (rows)"
+            f"{name} has {arr.shape[0]} labels but the features have {n_samples} samples "
+            f"(rows{' of ' + features if features else ''})"
         )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")

@@ -161,15 +161,18 @@ class _MomentAccumulator:
     def update(self, views: Sequence[np.ndarray]) -> None:
         if self.scales is None:
             self.scales = [_power_of_two_scale(v, f"views[{j}]") for j, v in enumerate(views)]
-        views = [v * c if c != 1.0 else v for v, c in zip(views, self.scales, strict=True)]
         n_b = views[0].shape[0]
-        mean_b = np.concatenate([v.mean(axis=0) for v in views])
-        dim = mean_b.shape[0]
-        rows = max(1, self.block_bytes // (8 * dim))
-        M_b = np.zeros((dim, dim))
+        # scaled block by block (no scaled copy of the views): c (x - mean) = c x - c mean
+        scale = np.concatenate(
+            [np.full(d, c) for d, c in zip(self.n_features, self.scales, strict=True)]
+        )
         with np.errstate(over="ignore", invalid="ignore"):  # checked below, with a message
+            mean_b = np.concatenate([v.mean(axis=0) for v in views]) * scale
+            dim = mean_b.shape[0]
+            rows = max(1, self.block_bytes // (8 * dim))
+            M_b = np.zeros((dim, dim))
             for start in range(0, n_b, rows):
-                block = np.hstack([v[start : start + rows] for v in views]) - mean_b
+                block = np.hstack([v[start : start + rows] for v in views]) * scale - mean_b
                 M_b += block.T @ block
         self._merge_moments(n_b, mean_b, M_b)
 

@@ -175,8 +175,8 @@ def linear_probe(
         raise ValueError(
             f"Z_train has {Z_train.shape[1]} features but Z_test has {Z_test.shape[1]}"
         )
-    y_train = check_labels(y_train, Z_train.shape[0], name="y_train")
-    y_test = check_labels(y_test, Z_test.shape[0], name="y_test")
+    y_train = check_labels(y_train, Z_train.shape[0], name="y_train", features="Z_train")
+    y_test = check_labels(y_test, Z_test.shape[0], name="y_test", features="Z_test")
     _check_class_labels(y_train, "y_train")
     _check_class_labels(y_test, "y_test")
     if _label_kind(y_train) != _label_kind(y_test):

@@ -175,7 +175,9 @@ def training_curves(history, *, title: str = "training"):
     curves = {}
     for key in ("train_loss", "val_loss", "val_score"):
         values = data.get(key)
-        if values is None or (hasattr(values, "__len__") and len(values) == 0):
+        # validation curves are optional (absent or empty); the training curve is not
+        optional = key != "train_loss"
+        if optional and (values is None or (hasattr(values, "__len__") and len(values) == 0)):
             continue
         # NaN or inf in a curve is a diverged run: plotting it would hide that
         curves[key] = _as_1d(values, f"history[{key!r}]")
