@@ -57,11 +57,26 @@ from mmlib._checks import (
 __all__ = ["OBJECTIVES", "cca_correlations", "cca_loss", "gcca_loss", "gcca_solution"]
 
 
+def _refuse_meta(h: torch.Tensor, name: str) -> None:
+    if h.device.type == "meta":
+        raise ValueError(f"{name} is on the 'meta' device: it has a shape but no values")
+
+
+def _check_outputs(outputs) -> list[torch.Tensor]:
+    """Validate the GCCA outputs (messages name ``outputs[j]``)."""
+    if isinstance(outputs, (list, tuple)):
+        for j, o in enumerate(outputs):
+            if isinstance(o, torch.Tensor):
+                _refuse_meta(o, f"outputs[{j}]")
+    return check_tensor_views(outputs, min_views=2, name="outputs")
+
+
 def _check_pair(h1: torch.Tensor, h2: torch.Tensor) -> None:
     """Validate two batches of network outputs; messages name ``h1`` / ``h2``."""
     for name, h in (("h1", h1), ("h2", h2)):
         if not isinstance(h, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(h).__name__}")
+        _refuse_meta(h, name)
         if not h.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {h.dtype}")
         if h.ndim != 2:
@@ -161,13 +176,24 @@ def _on_one_thread(fn, *inputs: torch.Tensor) -> torch.Tensor:
     return _OnOneThread.apply(fn, *inputs)
 
 
+def _centred(h: torch.Tensor) -> torch.Tensor:
+    """``h`` divided by its largest ``|value|`` (a constant: no gradient), then centred.
+
+    The losses do not depend on the scale of each view, so this changes nothing but the
+    arithmetic: outputs of size 1e-300 or 1e300 neither underflow nor overflow in ``h^T h``.
+    """
+    scale = h.detach().abs().max()
+    if scale > 0:
+        h = h / scale
+    return h - h.mean(dim=0, keepdim=True)
+
+
 def _correlations(
     x: torch.Tensor, y: torch.Tensor, r1: float, r2: float, eps: float
 ) -> torch.Tensor:
     """The math of :func:`cca_correlations` on float64 outputs (no validation)."""
     n = x.shape[0]
-    x = x - x.mean(dim=0, keepdim=True)
-    y = y - y.mean(dim=0, keepdim=True)
+    x, y = _centred(x), _centred(y)
     s11 = _ridge(x.T @ x / (n - 1), r1, eps)
     s22 = _ridge(y.T @ y / (n - 1), r2, eps)
     s12 = x.T @ y / (n - 1)
@@ -294,8 +320,7 @@ def _gcca_scatter(outputs: Sequence[torch.Tensor], regs: Sequence[float], eps: f
     """Centred float64 outputs ``O_j`` and their ridges ``lambda_j`` (in the autograd graph)."""
     centred, lams = [], []
     for o, r in zip(outputs, regs, strict=True):
-        o = o.to(torch.float64)
-        o = o - o.mean(dim=0, keepdim=True)
+        o = _centred(o.to(torch.float64))  # rescaled: U_j below is for the rescaled O_j
         # O_j^T O_j + lambda_j I = (n - 1) (C_jj + lambda I): the ridge of the module docstring
         lam = (r / (1.0 - r) + eps) * (o * o).sum() / o.shape[1]
         centred.append(o)
@@ -348,7 +373,13 @@ def gcca_solution(
     U : list of torch.Tensor of shape (o_j, r), float64
     eigenvalues : torch.Tensor of shape (r,), float64, descending, each in [0, J]
     """
-    outputs = check_tensor_views(outputs, min_views=2, name="outputs")
+    g, us, eig, scales = _gcca_solution(outputs, n_components, reg, eps)
+    return g, [u / s for u, s in zip(us, scales, strict=True)], eig
+
+
+def _gcca_solution(outputs, n_components, reg, eps):
+    """:func:`gcca_solution` with ``U_j`` for the rescaled outputs ``O_j / s_j``, and ``s_j``."""
+    outputs = _check_outputs(outputs)
     regs = check_reg(reg, len(outputs))
     eps = check_positive_float(eps, "eps", allow_zero=True)
     n = outputs[0].shape[0]
@@ -368,7 +399,8 @@ def gcca_solution(
         left, sing, _ = torch.linalg.svd(torch.cat(blocks, dim=1), full_matrices=False)
         g = left[:, :r]
         us = [torch.cholesky_solve(o.T @ g, chol) for o, chol in zip(centred, chols, strict=True)]
-    return g, us, sing[:r] ** 2
+        scales = [o.detach().to(torch.float64).abs().max() for o in outputs]
+    return g, us, sing[:r] ** 2, [s if s > 0 else torch.ones_like(s) for s in scales]
 
 
 def gcca_loss(
@@ -412,7 +444,7 @@ def gcca_loss(
     A. Benton, H. Khayrallah, B. Gujral, D. Reisinger, S. Zhang, R. Arora. Deep generalized
     canonical correlation analysis. RepL4NLP 2019 (arXiv:1702.02519, 2017).
     """
-    g, us, _ = gcca_solution(outputs, n_components, reg=reg, eps=eps)
+    g, us, _, _ = _gcca_solution(outputs, n_components, reg, eps)  # U_j of the rescaled O_j
     regs = check_reg(reg, len(outputs))
 
     def objective(*outputs64: torch.Tensor) -> torch.Tensor:

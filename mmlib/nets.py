@@ -47,6 +47,17 @@ def _check_input(x, in_features: int, weight, *, name: str = "x", batch_norm: bo
         raise ValueError(f"{name} contains NaN or inf")
 
 
+#: Largest layer width accepted (larger ones cannot be allocated, and torch's message is obscure).
+_MAX_WIDTH = 2**31 - 1
+
+
+def _check_width(value, name: str) -> int:
+    value = check_positive_int(value, name)
+    if value > _MAX_WIDTH:
+        raise ValueError(f"{name}={value} is too large (at most {_MAX_WIDTH})")
+    return value
+
+
 def _check_hidden(hidden) -> tuple[int, ...]:
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         raise TypeError(
@@ -57,7 +68,7 @@ def _check_hidden(hidden) -> tuple[int, ...]:
         raise TypeError(
             f"hidden must be a sequence of layer widths, got {type(hidden).__name__} {hidden!r}"
         )
-    return tuple(check_positive_int(h, f"hidden[{i}]") for i, h in enumerate(hidden))
+    return tuple(_check_width(h, f"hidden[{i}]") for i, h in enumerate(hidden))
 
 
 def _check_activation(activation) -> str:
@@ -105,8 +116,8 @@ class MLP(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        in_features = check_positive_int(in_features, "in_features")
-        out_features = check_positive_int(out_features, "out_features")
+        in_features = _check_width(in_features, "in_features")
+        out_features = _check_width(out_features, "out_features")
         hidden = _check_hidden(hidden)
         activation = _check_activation(activation)
         if not isinstance(batch_norm, bool):
@@ -165,7 +176,7 @@ def make_encoders(
     """
     if not isinstance(in_dims, Sequence) or isinstance(in_dims, str) or len(in_dims) == 0:
         raise TypeError(f"in_dims must be a non-empty sequence of ints, got {in_dims!r}")
-    dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+    dims = [_check_width(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
     return nn.ModuleList(
         MLP(d, out_dim, hidden, activation=activation, batch_norm=batch_norm, dropout=dropout)
         for d in dims

@@ -176,6 +176,32 @@ def _all_finite(tensors) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in tensors)
 
 
+#: Largest ``random_state`` torch's generators take (they hold an unsigned 64-bit seed).
+MAX_SEED = 2**64 - 1
+#: Largest number of epochs accepted (more cannot finish, and the progress bar overflows).
+_MAX_EPOCHS = 2**31 - 1
+
+
+def _check_seed(random_state, name: str = "random_state") -> int | None:
+    """``random_state`` as a torch seed: None or an int in ``[0, 2**64 - 1]``."""
+    if random_state is None:
+        return None
+    random_state = check_positive_int(random_state, name, minimum=0)
+    if random_state > MAX_SEED:
+        raise ValueError(f"{name}={random_state} is too large for a torch seed (at most 2**64 - 1)")
+    return random_state
+
+
+def _refuse_meta(views, name: str) -> None:
+    """A clear error for tensors on the 'meta' device (a shape without values) in ``views``."""
+    if isinstance(views, (list, tuple)):
+        for j, v in enumerate(views):
+            if isinstance(v, torch.Tensor) and v.device.type == "meta":
+                raise ValueError(
+                    f"{name}[{j}] is on the 'meta' device: it has a shape but no values"
+                )
+
+
 def _n_batches(n: int, batch_size: int | None) -> int:
     """Number of mini-batches of ``n`` rows (see :func:`train`'s ``batch_size``)."""
     if batch_size is None or batch_size >= n:
@@ -325,6 +351,8 @@ def train(
         raise ValueError("model has no trainable parameters")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    _refuse_meta(train_views, "train_views")
+    _refuse_meta(val_views, "val_views")
     views = check_views(train_views, min_views=1, name="train_views")
     n_features = [v.shape[1] for v in views]
     if val_views is not None:
@@ -335,6 +363,8 @@ def train(
     if val_score is not None and val_views is None:
         raise ValueError("val_score needs val_views to score")
     epochs = check_positive_int(epochs, "epochs")
+    if epochs > _MAX_EPOCHS:
+        raise ValueError(f"epochs={epochs} is too large (at most {_MAX_EPOCHS})")
     n = views[0].shape[0]
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
@@ -347,8 +377,7 @@ def train(
         patience = check_positive_int(patience, "patience")
         if val_views is None:
             raise ValueError("early stopping (patience) needs val_views to monitor")
-    if random_state is not None:
-        random_state = check_positive_int(random_state, "random_state", minimum=0)
+    random_state = _check_seed(random_state)
     show = progress_enabled(progress)
     device = resolve_device(device)
     if not isinstance(optimizer, str):

@@ -184,3 +184,176 @@ def test_transform_errors():
         model.transform([views[0], views[2]])
     with pytest.raises(ValueError, match="val_views"):
         DCCA(**_FAST).fit(views[:2], val_views=[views[0], views[2]])
+
+
+# ------------------------------------------------------------------ issue 8: batches, modules
+
+
+def test_defaults_are_pinned():
+    """The estimators' defaults are decisions (see benchmarks/dcca_study.py): pin them."""
+    common = {
+        "n_components": 2,
+        "hidden": (256, 256),
+        "out_dim": None,
+        "activation": "relu",
+        "reg": 1e-3,
+        "epochs": 100,
+        "batch_size": None,
+        "lr": 1e-3,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "patience": None,
+        "batch_norm": False,
+        "dropout": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+        "encoders": None,
+    }
+    assert DCCA().get_params() == {**common, "objective": "squared"}
+    assert DGCCA().get_params() == common
+
+
+@pytest.mark.parametrize("estimator", [DCCA, DGCCA])
+@pytest.mark.parametrize(
+    ("n", "batch_size", "out_dim"), [(21, 2, 1), (20, 2, 1), (40, 6, 5), (40, 3, 2)]
+)
+def test_batches_too_small_for_the_output_dimension_are_refused(estimator, n, batch_size, out_dim):
+    views = _latent_views(n=n)[:2]
+    model = estimator(n_components=1, out_dim=out_dim, hidden=(), epochs=1, batch_size=batch_size,
+                      progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=rf"batch_size={batch_size} gives mini-batches .*out_dim"):
+        model.fit(views)
+
+
+def test_batch_size_two_cannot_train_to_a_trivial_loss():
+    """Issue 8: batch_size=2 used to reach a loss of -1 (two points are always correlated)."""
+    views = _latent_views(n=21)[:2]
+    with pytest.raises(ValueError, match="batch_size=2"):
+        DCCA(n_components=1, hidden=(), epochs=1, batch_size=2, progress=False).fit(views)
+    # the smallest batch size allowed for out_dim = 1 trains, to a non-trivial loss
+    model = DCCA(n_components=1, hidden=(), epochs=3, batch_size=3, progress=False).fit(views)
+    assert -model.history_.train_loss[-1] < 0.999
+
+
+def test_dgcca_small_batch_error_names_batch_size():
+    views = _latent_views(n=40)
+    with pytest.raises(ValueError, match=r"batch_size=4 .*n_components=4"):
+        DGCCA(n_components=4, out_dim=2, hidden=(), epochs=1, batch_size=4, progress=False).fit(
+            views
+        )
+    with pytest.raises(ValueError, match=r"val_views has 2 samples"):
+        DGCCA(n_components=1, out_dim=1, hidden=(), epochs=1, progress=False).fit(
+            views, val_views=[v[:2] for v in views]
+        )
+
+
+def test_module_forward_refuses_mismatched_or_bad_batches():
+    m = DCCAModule([3, 4], 2, hidden=(5,))
+    with pytest.raises(ValueError, match=r"same number of rows .*\[5, 4\]"):
+        m(torch.randn(5, 3), torch.randn(4, 4))
+    with pytest.raises(TypeError, match="view 1 must be a torch.Tensor"):
+        m(torch.randn(5, 3), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="x has 3 features .* expects 4"):
+        m(torch.randn(5, 3), torch.randn(5, 3))
+    g = DGCCAModule([3, 4, 2], 2, hidden=())
+    with pytest.raises(ValueError, match="same number of rows"):
+        g(torch.randn(6, 3), torch.randn(6, 4), torch.randn(5, 2))
+
+
+def test_squared_objective_trains():
+    views = _latent_views(n=120)[:2]
+    model = DCCA(n_components=2, hidden=(8,), epochs=20, lr=1e-2, objective="squared",
+                 progress=False).fit(views)  # fmt: skip
+    rho = model.canonical_correlations_
+    assert model.history_.train_loss[-1] == pytest.approx(-(rho**2).sum(), abs=0.05)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        DCCA(objective="trace", **_FAST).fit(views)
+
+
+# ------------------------------------------------------------------ custom encoders
+
+
+def _digit_images(n=160, seed=0):
+    """Two views of 8 x 8 images (flattened rows) that share a class: a bright square at one of
+    4 positions in view 1, and a bright bar at the matching position in view 2."""
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 4, size=n)
+    v1 = 0.3 * rng.normal(size=(n, 8, 8))
+    v2 = 0.3 * rng.normal(size=(n, 8, 8))
+    for i, c in enumerate(label):
+        r, q = divmod(int(c), 2)
+        v1[i, 4 * r : 4 * r + 3, 4 * q : 4 * q + 3] += 1.0
+        v2[i, :, 2 * c : 2 * c + 2] += 1.0
+    return [v1.reshape(n, 64), v2.reshape(n, 64)], label
+
+
+def _cnn(out_dim=3):
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, 4, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, out_dim),
+    )
+
+
+def test_custom_cnn_encoders_on_images():
+    views, _ = _digit_images()
+    torch.manual_seed(0)
+    cnns = [_cnn(), _cnn()]
+    before = [p.detach().clone() for p in cnns[0].parameters()]
+    model = DCCA(n_components=2, encoders=cnns, epochs=30, lr=1e-2, batch_size=40,
+                 progress=False).fit(views)  # fmt: skip
+    assert model.out_dim_ == 3
+    assert isinstance(model.module_.f1[1], torch.nn.Conv2d)
+    # the modules passed are not trained in place
+    assert all(torch.equal(a, b) for a, b in zip(before, cnns[0].parameters(), strict=True))
+    z1, z2 = model.transform(views)
+    assert z1.shape == z2.shape == (160, 2)
+    assert model.canonical_correlations_[0] > 0.9  # the shared class is found
+    assert clone(model).get_params()["encoders"] is not cnns  # clone copies them
+    # DGCCA takes the same API
+    torch.manual_seed(0)
+    dg = DGCCA(n_components=2, encoders=[_cnn(), _cnn(), _cnn()], epochs=5, batch_size=40,
+               progress=False).fit(views + [views[0]])  # fmt: skip
+    assert dg.G_.shape == (160, 2) and dg.out_dim_ == 3
+
+
+@pytest.mark.parametrize(
+    ("encoders", "error", "match"),
+    [
+        ("cnn", TypeError, "one module"),
+        ("three", ValueError, "encoders must hold 2 modules"),
+        ("not a module", TypeError, r"encoders\[1\] must be a torch.nn.Module"),
+        ("widths", ValueError, r"output widths must agree, got \[3, 4\]"),
+        ("wrong input", ValueError, r"encoders\[1\] failed on rows of views\[1\]"),
+        ("3-D output", ValueError, r"encoders\[0\] must map a batch \(n, d\) to a 2-D tensor"),
+    ],
+)
+def test_custom_encoders_are_validated(encoders, error, match):
+    from torch import nn
+
+    views, _ = _digit_images(n=40)
+    encoders = {
+        "cnn": _cnn(),
+        "three": [_cnn(), _cnn(), _cnn()],
+        "not a module": [_cnn(), lambda x: x],
+        "widths": [_cnn(3), _cnn(4)],
+        "wrong input": [_cnn(), nn.Linear(10, 3)],
+        "3-D output": [nn.Unflatten(1, (1, 8, 8)), _cnn()],
+    }[encoders]
+    with pytest.raises(error, match=match):
+        DCCA(n_components=2, encoders=encoders, epochs=1, batch_size=20, progress=False).fit(views)
+
+
+def test_custom_encoders_and_out_dim_must_agree():
+    views, _ = _digit_images(n=40)
+    with pytest.raises(ValueError, match="out_dim=5 but the encoders output 3"):
+        DCCA(n_components=2, out_dim=5, encoders=[_cnn(), _cnn()], epochs=1,
+             progress=False).fit(views)  # fmt: skip
+    with pytest.raises(ValueError, match="either encoders or in_dims"):
+        DCCAModule([64, 64], 3, encoders=[_cnn(), _cnn()])

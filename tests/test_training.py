@@ -231,3 +231,113 @@ def test_train_loss_is_weighted_mean_of_batches():
     history = train(model, _mse, data, epochs=1, batch_size=4, lr=1e-12, optimizer="sgd",
                     progress=False)  # fmt: skip
     assert math.isclose(history.train_loss[0], float((data[1] ** 2).mean()), rel_tol=1e-6)
+
+
+# ------------------------------------------------------------------ issue 8: contracts and errors
+
+
+def test_defaults_are_pinned():
+    """Changing a default changes every result that relies on it: it must be a visible decision."""
+    import inspect
+
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(train).parameters.items()
+        if p.default is not p.empty
+    }
+    assert defaults == {
+        "val_views": None,
+        "epochs": 100,
+        "batch_size": None,
+        "lr": 1e-3,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "patience": None,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+        "val_score": None,
+    }
+
+
+def _recorded_batches(n, batch_size, random_state, epochs=3):
+    rows = []
+
+    def loss_fn(model, batch):
+        rows.append(batch[0][:, 0].round().long().tolist())
+        return _mse(model, batch)
+
+    X = np.arange(n, dtype=float)[:, None] * np.ones((1, 5))
+    train(nn.Linear(5, 1), loss_fn, [X, np.zeros((n, 1))], epochs=epochs,
+          batch_size=batch_size, random_state=random_state, progress=False)  # fmt: skip
+    return rows
+
+
+def test_seed_to_batch_order_contract():
+    """Documented in train: epoch e's batches are the e-th torch.randperm(n) of a Generator
+    seeded with random_state, split by torch.tensor_split into ceil(n / batch_size) parts."""
+    n, b, seed = 23, 5, 7
+    got = _recorded_batches(n, b, seed)
+    gen = torch.Generator().manual_seed(seed)
+    want = []
+    for _ in range(3):
+        want += [p.tolist() for p in torch.tensor_split(torch.randperm(n, generator=gen), 5)]
+    assert got == want
+    assert _recorded_batches(n, b, seed) == got  # same seed, same batches
+    assert _recorded_batches(n, b, seed + 1) != got
+    assert sorted(sum(got[:5], [])) == list(range(n))  # each epoch sees every row once
+
+
+@pytest.mark.parametrize("n", range(2, 41))
+@pytest.mark.parametrize("b", [2, 3, 4, 5, 8, 16])
+def test_batch_sizes_are_as_documented(n, b):
+    from mmlib.training import smallest_batch
+
+    sizes = [len(r) for r in _recorded_batches(n, b, 0, epochs=1)]
+    assert sum(sizes) == n
+    assert min(sizes) == smallest_batch(n, b)
+    assert min(sizes) >= 2
+    if b >= n:
+        assert sizes == [n]
+    elif b == 2 and n % 2:
+        assert max(sizes) == 3 and sizes.count(3) == 1
+    else:
+        assert max(sizes) <= b and min(sizes) >= math.ceil(b / 2)
+
+
+def test_nan_val_score_is_a_clear_error():
+    data = _regression_data()
+    with pytest.raises(ValueError, match="val_score returned nan at epoch 1/3"):
+        train(nn.Linear(5, 1), _mse, data, val_views=data, epochs=3, progress=False,
+              val_score=lambda m, b: float("nan"))  # fmt: skip
+    with pytest.raises(TypeError, match="val_score must return a float"):
+        train(nn.Linear(5, 1), _mse, data, val_views=data, epochs=3, progress=False,
+              val_score=lambda m, b: "good")  # fmt: skip
+    history = train(nn.Linear(5, 1), _mse, data, val_views=data, epochs=2, progress=False,
+                    val_score=lambda m, b: torch.tensor(0.5))  # fmt: skip
+    assert history.val_score == [0.5, 0.5]
+
+
+def test_float64_overflowing_float32_is_reported_as_such():
+    X, y = _regression_data()
+    X[0, 0] = 1e300  # finite in float64, inf in the model's float32
+    with pytest.raises(ValueError, match=r"train_views\[0\] has values too large .*float32"):
+        train(nn.Linear(5, 1), _mse, [X, y], epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"val_views\[0\] has values too large"):
+        train(nn.Linear(5, 1), _mse, _regression_data(), val_views=[X, y], epochs=1,
+              progress=False)  # fmt: skip
+    # a float64 model takes them (and diverges honestly, or not at all)
+    model = nn.Linear(5, 1).double()
+    with pytest.raises(NonFiniteLossError):
+        train(model, _mse, [X, y], epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("device", ["meta", "xla", "mps", "cuda:7", "ipu", "cpu:0:1", ""])
+def test_unavailable_or_unsupported_devices_are_refused(device, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    if device == "mps" and torch.backends.mps.is_available():  # pragma: no cover - Apple only
+        pytest.skip("mps is available here")
+    with pytest.raises(ValueError, match="device"):
+        resolve_device(device)
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
