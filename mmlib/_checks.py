@@ -54,7 +54,8 @@ def check_array(
     Parameters
     ----------
     X : array-like
-        The array to check (a numpy array, a nested list, a CPU torch tensor, ...).
+        The array to check (a numpy array, a nested list, a torch tensor on any device, with or
+        without grad; see :func:`to_numpy`).
     name : str
         How error messages refer to it, e.g. ``"X"`` or ``"views[1]"``.
     ndim : int
@@ -74,9 +75,10 @@ def check_array(
     Raises
     ------
     TypeError
-        ``X`` is not numeric (strings, objects, complex numbers, None).
+        ``X`` is not numeric (strings, objects, complex numbers, datetimes, None).
     ValueError
-        ``X`` is ragged, has the wrong number of dimensions, is empty or contains NaN/inf.
+        ``X`` is ragged, has the wrong number of dimensions, is empty, contains NaN/inf, or is a
+        tensor on the ``meta`` device.
     """
     if X is None:
         raise TypeError(f"{name} must be an array of numbers, got None")
