@@ -137,7 +137,7 @@ def markdown(doc: dict) -> str:
                     rows,
                 ),
                 "Liu et al. (2018) report about 3x faster training for LMF than for TFN on their "
-                "model (a GPU, with the modality sub-networks included); the ratio here is for the "
+                "whole model (modality sub-networks included); the ratio here is for the "
                 "fusion layer alone, on this machine's CPU.",
             ]
         )
