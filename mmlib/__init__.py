@@ -46,6 +46,15 @@ _LAZY = {
     "nets": "mmlib.nets",
     "models": "mmlib.models",
     "training": "mmlib.training",
+    # --- fusion ---
+    "ConcatFusion": "mmlib.nets",
+    "SumFusion": "mmlib.nets",
+    "ProductFusion": "mmlib.nets",
+    "LateFusion": "mmlib.nets",
+    "TensorFusion": "mmlib.nets",
+    "LowRankFusion": "mmlib.nets",
+    "FusionClassifier": "mmlib.models",
+    "BimodalAutoencoder": "mmlib.models",
 }
 
 __all__ = [

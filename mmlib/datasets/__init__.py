@@ -30,6 +30,8 @@ from mmlib.datasets.correlation import (
 # --- contrastive alignment (MMV chapter): modalities of different granularity ---
 
 # --- fusion chapter ---
+# isort: split
+from mmlib.datasets.fusion import make_multiplicative_views
 
 # --- interpretability chapter: DNA ---
 
@@ -46,6 +48,7 @@ __all__ = [
     # --- GMC ---
     # --- MMV ---
     # --- fusion ---
+    "make_multiplicative_views",
     # --- interpretability ---
 ]
 
@@ -79,5 +82,6 @@ def available_datasets() -> dict[str, str]:
         # --- GMC ---
         # --- MMV ---
         # --- fusion ---
+        "make_multiplicative_views": "a binary label set by a product of two modalities (fusion)",
         # --- interpretability ---
     }
