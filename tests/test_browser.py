@@ -1,7 +1,8 @@
 """The rendered book, opened in a real headless browser (Debian's chromium, driven by playwright).
 
-Fails when a plotly figure did not draw, math did not render, an image is broken, or a page logged a
-JavaScript error. Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
+Fails when a plotly figure did not draw, math did not render, an image is broken, a page logged a
+JavaScript error, a display equation is wider than its column, or a code cell's input scrolls
+sideways (all at a 1280 x 900 window). Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
 (`make book`) unless _build/html is newer than every chapter and every mmlib file.
 Under CI=true the test is required; elsewhere it skips when chromium is missing.
 """
@@ -67,6 +68,36 @@ def _book_is_current() -> bool:
     return all(p.stat().st_mtime < built for p in sources)
 
 
+# Display equations whose typeset width exceeds the room they have: the MathJax 3 CHTML container
+# beside the floated equation number inside Sphinx's div.math (the container scrolls, the div
+# clips, so a reader sees a cut equation). Returns "(number) id: width px > room px" for each.
+WIDE_EQUATIONS_JS = """
+() => Array.from(document.querySelectorAll("div.math")).flatMap((box) => {
+  const container = box.querySelector("mjx-container");
+  const math = container && container.querySelector("mjx-math");
+  if (!math) return [];
+  const outer = box.getBoundingClientRect(), inner = math.getBoundingClientRect();
+  const room = Math.min(container.clientWidth, box.clientWidth);
+  const tooWide = inner.width > room + 1
+    || inner.left < outer.left - 1 || inner.right > outer.right + 1;
+  if (!tooWide) return [];
+  const eqno = box.querySelector(".eqno");
+  const number = eqno ? eqno.firstChild.textContent.trim() : "(unnumbered)";
+  return [`${number} ${box.id || ""}: ${Math.round(inner.width)} px > ${room} px`];
+})
+"""
+
+# Code cells whose input block scrolls horizontally; reports the cell's index and first line.
+SCROLLING_CODE_JS = """
+() => Array.from(document.querySelectorAll("div.cell")).flatMap((cell, i) => {
+  const pre = cell.querySelector("div.cell_input pre");
+  if (!pre || pre.scrollWidth <= pre.clientWidth + 1) return [];
+  const first = pre.textContent.split("\\n")[0].slice(0, 60);
+  return [`code cell ${i + 1} (${pre.scrollWidth} px > ${pre.clientWidth} px): ${first}`];
+})
+"""
+
+
 @pytest.fixture(scope="module")
 def site():
     chromium = _chromium()
@@ -115,6 +146,12 @@ def test_page_renders(site, browser, page_path):
         rendered = page.locator(".math mjx-container").count()
         assert rendered >= n_math, f"{page_path}: {rendered} of {n_math} math elements rendered"
         assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported a TeX error"
+        wide = page.evaluate(WIDE_EQUATIONS_JS)
+        assert not wide, f"{page_path}: display equations wider than the column: " + "; ".join(wide)
+
+    # code cells: no input block that scrolls sideways at this width
+    scrolling = page.evaluate(SCROLLING_CODE_JS)
+    assert not scrolling, f"{page_path}: code cells scroll sideways: " + "; ".join(scrolling)
 
     # plotly: every figure div must have drawn its SVG
     n_plotly = page.locator("div.plotly-graph-div").count()

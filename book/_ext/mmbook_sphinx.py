@@ -19,12 +19,25 @@ from pathlib import Path
 _MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output", "ui", "a11y", "adaptors")
 
 
+# Code cells: 88 characters (the book's line limit) must fit the column at a 1280-px window.
+# The theme's 14-px monospace is 8.4 px a character with 16-px padding on each side of a 684-px
+# column, which fits 81; at 12.25 px (7.4 px a character) with 8-px padding, 88 fit.
+_CSS = """
+div.cell_input pre, div.cell_input div.highlight pre {
+  font-size: 12.25px;
+  padding-left: 8px;
+  padding-right: 8px;
+}
+"""
+
+
 def _static_dir() -> Path:
     import mathjax
     import plotly
 
     out = Path(tempfile.mkdtemp(prefix="mmbook_static_"))
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out)
+    (out / "mmbook.css").write_text(_CSS)
     mathjax_es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
     for part in _MATHJAX_PARTS:
         src = mathjax_es5 / part
@@ -67,4 +80,5 @@ def setup(app):
     app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
     # plotly.js must be defined before the figures' inline scripts run: load it in <head>, not deferred
     app.add_js_file("plotly.min.js", priority=200)
+    app.add_css_file("mmbook.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
