@@ -26,8 +26,8 @@ from mmlib.datasets.correlation import (
 )
 
 # --- contrastive alignment (GMC chapter): multimodal digits ---
-
 # --- contrastive alignment (MMV chapter): modalities of different granularity ---
+from mmlib.datasets.granularity import decode_captions, make_granularity_digits
 
 # --- fusion chapter ---
 
@@ -45,6 +45,8 @@ __all__ = [
     "make_three_modalities",
     # --- GMC ---
     # --- MMV ---
+    "decode_captions",
+    "make_granularity_digits",
     # --- fusion ---
     # --- interpretability ---
 ]
@@ -78,6 +80,9 @@ def available_datasets() -> dict[str, str]:
         "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
         # --- GMC ---
         # --- MMV ---
+        "make_granularity_digits": (
+            "noisy digit image and its sound (fine) with candidate captions, some wrong (coarse)"
+        ),
         # --- fusion ---
         # --- interpretability ---
     }
