@@ -209,7 +209,7 @@ def recall_at_k(query, gallery, k: int = 1) -> float:
 __all__ += ["median_rank", "retrieval_ranks", "retrieval_scores"]
 
 
-def retrieval_ranks(query, gallery, query_labels=None, gallery_labels=None) -> np.ndarray:
+def retrieval_ranks(query, gallery, *, query_labels=None, gallery_labels=None) -> np.ndarray:
     r"""Rank of the first relevant gallery item for every query (1 = retrieved first).
 
     The gallery is ranked by cosine similarity to each query. Without labels the relevant item of
@@ -289,7 +289,7 @@ def retrieval_ranks(query, gallery, query_labels=None, gallery_labels=None) -> n
 
 
 def retrieval_scores(
-    query, gallery, ks=(1, 5, 10), query_labels=None, gallery_labels=None
+    query, gallery, ks=(1, 5, 10), *, query_labels=None, gallery_labels=None
 ) -> dict[str, float]:
     """Recall@k for several k and the median rank of a cross-modal retrieval.
 
@@ -317,7 +317,9 @@ def retrieval_scores(
     """
     if isinstance(ks, (int, np.integer)) or not isinstance(ks, (list, tuple)) or not ks:
         raise TypeError(f"ks must be a non-empty list or tuple of ints, got {ks!r}")
-    ranks = retrieval_ranks(query, gallery, query_labels, gallery_labels)
+    ranks = retrieval_ranks(
+        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
+    )
     n_g = np.asarray(gallery).shape[0]
     ks = [check_n_components(k, n_g, name="k", reason="the number of gallery items") for k in ks]
     out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
@@ -325,6 +327,9 @@ def retrieval_scores(
     return out
 
 
-def median_rank(query, gallery, query_labels=None, gallery_labels=None) -> float:
+def median_rank(query, gallery, *, query_labels=None, gallery_labels=None) -> float:
     """Median rank of the first relevant gallery item (see :func:`retrieval_ranks`); 1 is best."""
-    return float(np.median(retrieval_ranks(query, gallery, query_labels, gallery_labels)))
+    ranks = retrieval_ranks(
+        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
+    )
+    return float(np.median(ranks))

@@ -11,7 +11,7 @@ from torch import nn
 
 from mmlib import datasets
 from mmlib.losses import mil_nce, nce
-from mmlib.metrics import recall_at_k, retrieval_ranks, retrieval_scores
+from mmlib.metrics import median_rank, recall_at_k, retrieval_ranks, retrieval_scores
 from mmlib.models import MMV, MMVModule
 
 # --------------------------------------------------------------------------------------------
@@ -348,6 +348,7 @@ def test_retrieval_known_answers():
     q = np.array([[1.0, 0.0], [0.0, 1.0]])
     g = np.array([[1.0, 0.1], [0.9, 0.5], [0.0, 1.0]])
     ranks = retrieval_ranks(q, g, query_labels=[0, 1], gallery_labels=[1, 0, 1])
+    assert median_rank(q, g, query_labels=[0, 1], gallery_labels=[1, 0, 1]) == 1.5
     assert ranks.tolist() == [2, 1]
 
 
