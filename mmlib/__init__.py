@@ -46,6 +46,11 @@ _LAZY = {
     "nets": "mmlib.nets",
     "models": "mmlib.models",
     "training": "mmlib.training",
+    # --- MMV ---
+    "MMV": "mmlib.models",
+    "MMVModule": "mmlib.models",
+    "mil_nce": "mmlib.losses",
+    "nce": "mmlib.losses",
 }
 
 __all__ = [
