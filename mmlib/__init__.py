@@ -55,6 +55,11 @@ _LAZY = {
     "LowRankFusion": "mmlib.nets",
     "FusionClassifier": "mmlib.models",
     "BimodalAutoencoder": "mmlib.models",
+    # --- MMV ---
+    "MMV": "mmlib.models",
+    "MMVModule": "mmlib.models",
+    "mil_nce": "mmlib.losses",
+    "nce": "mmlib.losses",
 }
 
 __all__ = [

@@ -456,3 +456,179 @@ def gcca_loss(
 
     loss = _on_one_thread(objective, *[o.to(torch.float64) for o in outputs])
     return loss.to(outputs[0].dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# MMV: NCE and MIL-NCE (Alayrac et al., 2020; Miech et al., 2020)
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["mil_nce", "nce"]
+
+
+def _check_codes(z: torch.Tensor, name: str, ndim: tuple[int, ...]) -> None:
+    """A floating, finite tensor of one of the allowed ranks, with rows and features."""
+    if not isinstance(z, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
+    if not z.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {z.dtype}")
+    if z.ndim not in ndim:
+        shapes = " or ".join({2: "(batch, dim)", 3: "(batch, n_positives, dim)"}[d] for d in ndim)
+        raise ValueError(f"{name} must have shape {shapes}, got shape {tuple(z.shape)}")
+    if z.shape[0] == 0 or z.shape[-1] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(z.shape)})")
+    if not bool(torch.isfinite(z.detach()).all()):
+        raise ValueError(f"{name} contains NaN or inf")
+
+
+def _check_temperature(temperature) -> float:
+    return check_positive_float(temperature, "temperature")
+
+
+def _unit(z: torch.Tensor) -> torch.Tensor:
+    # a zero vector stays zero instead of becoming NaN
+    return z / z.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(z.dtype).tiny ** 0.5)
+
+
+def mil_nce(
+    z: torch.Tensor,
+    bags: torch.Tensor,
+    temperature: float = 0.1,
+    normalize: bool = True,
+) -> torch.Tensor:
+    r"""MIL-NCE: contrastive loss with a *bag* of candidate positives per sample.
+
+    For sample :math:`x` of a batch, with code :math:`z_x` of one modality and the bag
+    :math:`P(x) = \{t_{x,1}, \dots, t_{x,K}\}` of codes of the other (for example the K captions
+    heard around a clip, some of them wrong),
+
+    .. math::
+
+        \text{MIL-NCE}(x) = -\log
+        \frac{\sum_{t \in P(x)} e^{z_x^\top t / \tau}}
+             {\sum_{t \in P(x)} e^{z_x^\top t / \tau}
+              + \sum_{(z', t') \in \mathcal N(x)} e^{z'^\top t' / \tau}},
+
+    where the negatives :math:`\mathcal N(x)` are the mismatched pairs of the batch that involve
+    :math:`x`: its code with every other sample's bag, :math:`(z_x, t_{y,k})`, and every other
+    sample's code with its bag, :math:`(z_y, t_{x,k})`, for :math:`y \ne x`. The loss is averaged
+    over the batch. With one candidate per bag (``K = 1``) it is :func:`nce`.
+
+    The released MIL-NCE code counts the positives twice in the denominator (once from the row
+    and once from the column of the similarity matrix); here they are counted once, as in the
+    equation.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (B, d)
+        Codes of the first modality (e.g. vision), one per sample.
+    bags : torch.Tensor of shape (B, K, d) or (B, d)
+        ``K >= 1`` candidate positives per sample in the second modality (e.g. text); a 2-D
+        tensor is one candidate each.
+    temperature : float > 0
+        :math:`\tau`.
+    normalize : bool, default True
+        L2-normalise every code first (the dot products are then cosine similarities, and the
+        loss does not change when codes are rescaled).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, at least 0, in the dtype of ``z``.
+
+    References
+    ----------
+    A. Miech, J.-B. Alayrac, L. Smaira, I. Laptev, J. Sivic, A. Zisserman. End-to-end learning of
+    visual representations from uncurated instructional videos. CVPR 2020.
+    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
+    """
+    _check_codes(z, "z", (2,))
+    _check_codes(bags, "bags", (2, 3))
+    if bags.ndim == 2:
+        bags = bags[:, None, :]
+    if bags.shape[1] == 0:
+        raise ValueError("bags has no candidate positives (shape[1] == 0): P(x) must not be empty")
+    if z.shape[0] != bags.shape[0]:
+        raise ValueError(
+            f"z and bags must have the same batch size, got {z.shape[0]} and {bags.shape[0]}"
+        )
+    if z.shape[0] < 2:
+        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
+    if z.shape[1] != bags.shape[2]:
+        raise ValueError(
+            f"z and bags must have the same code dimension, got {z.shape[1]} and {bags.shape[2]}"
+        )
+    tau = _check_temperature(temperature)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if normalize:
+        z, bags = _unit(z), _unit(bags)
+    b, k = bags.shape[:2]
+    # s[i, j, m] = z_i . t_{j,m} / tau, from one (B, B K) matrix product
+    s = (z @ bags.reshape(b * k, -1).T).reshape(b, b, k) / tau
+    eye = torch.eye(b, dtype=torch.bool, device=z.device)[:, :, None]
+    positives = torch.diagonal(s, dim1=0, dim2=1).T  # (B, K): s[i, i, :]
+    # row i: z_i with every bag (its positives included once); column i without the diagonal:
+    # every other code with x's bag
+    row = torch.logsumexp(s.reshape(b, -1), dim=1)
+    col = torch.logsumexp(s.masked_fill(eye, -torch.inf), dim=(0, 2))
+    numerator = torch.logsumexp(positives, dim=1)
+    denominator = torch.logaddexp(row, col)
+    return (denominator - numerator).mean()
+
+
+def nce(
+    z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1, normalize: bool = True
+) -> torch.Tensor:
+    r"""NCE (InfoNCE) between two modalities whose rows are paired one to one.
+
+    .. math::
+
+        \text{NCE}(x) = -\log
+        \frac{e^{z_{1,x}^\top z_{2,x} / \tau}}
+             {e^{z_{1,x}^\top z_{2,x} / \tau}
+              + \sum_{(z_1', z_2') \in \mathcal N(x)} e^{z_1'^\top z_2' / \tau}},
+
+    with negatives :math:`\mathcal N(x)` the mismatched pairs of the batch involving :math:`x`:
+    :math:`(z_{1,x}, z_{2,y})` and :math:`(z_{1,y}, z_{2,x})` for every :math:`y \ne x`; averaged
+    over the batch. It is :func:`mil_nce` with a single positive per sample.
+
+    Parameters
+    ----------
+    z1, z2 : torch.Tensor of shape (B, d)
+        Codes of the two modalities; row ``i`` of both is sample ``i`` (e.g. a clip's frames and
+        its sound).
+    temperature : float > 0
+        :math:`\tau`.
+    normalize : bool, default True
+        L2-normalise the codes first.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, at least 0, in the dtype of ``z1``.
+
+    References
+    ----------
+    A. van den Oord, Y. Li, O. Vinyals. Representation learning with contrastive predictive
+    coding. arXiv:1807.03748, 2018.
+    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
+    """
+    _check_codes(z1, "z1", (2,))
+    _check_codes(z2, "z2", (2,))
+    if z1.shape != z2.shape:
+        raise ValueError(
+            f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} and "
+            f"{tuple(z2.shape)}"
+        )
+    if z1.shape[0] < 2:
+        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
+    tau = _check_temperature(temperature)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if normalize:
+        z1, z2 = _unit(z1), _unit(z2)
+    s = z1 @ z2.T / tau  # s[i, j] = z1_i . z2_j / tau
+    eye = torch.eye(s.shape[0], dtype=torch.bool, device=s.device)
+    # each row of [s | s^T] holds the positive twice: mask one copy out
+    both = torch.cat([s, s.T.masked_fill(eye, -torch.inf)], dim=1)
+    return (torch.logsumexp(both, dim=1) - s.diagonal()).mean()

@@ -32,6 +32,7 @@ GENERATORS = {
     "make_noisy_digits": {"n_samples": 200},
     "make_nonlinear_views": {"n_samples": 300},
     "make_three_modalities": {"n_samples": 300},
+    "make_granularity_digits": {"n_samples": 200},
     "make_multiplicative_views": {"n_samples": 300},
 }
 
@@ -122,6 +123,7 @@ def test_available_datasets_names_callables_returning_datasets():
         "load_mfeat",
         "make_nonlinear_views",
         "make_three_modalities",
+        "make_granularity_digits",
         "make_multiplicative_views",
     ]
     for name, line in names.items():

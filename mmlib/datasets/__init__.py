@@ -26,8 +26,8 @@ from mmlib.datasets.correlation import (
 )
 
 # --- contrastive alignment (GMC chapter): multimodal digits ---
-
 # --- contrastive alignment (MMV chapter): modalities of different granularity ---
+from mmlib.datasets.granularity import decode_captions, make_granularity_digits
 
 # --- fusion chapter ---
 # isort: split
@@ -47,6 +47,8 @@ __all__ = [
     "make_three_modalities",
     # --- GMC ---
     # --- MMV ---
+    "decode_captions",
+    "make_granularity_digits",
     # --- fusion ---
     "make_multiplicative_views",
     # --- interpretability ---
@@ -81,6 +83,9 @@ def available_datasets() -> dict[str, str]:
         "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
         # --- GMC ---
         # --- MMV ---
+        "make_granularity_digits": (
+            "noisy digit image and its sound (fine) with candidate captions, some wrong (coarse)"
+        ),
         # --- fusion ---
         "make_multiplicative_views": "a binary label set by a product of two modalities (fusion)",
         # --- interpretability ---
