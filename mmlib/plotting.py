@@ -13,12 +13,25 @@ import numpy as np
 from mmlib._checks import check_array, check_labels, check_positive_int
 
 __all__ = [
+    "CLASS_COLORS",
+    "class_colors",
     "correlation_bars",
     "embedding_scatter",
     "embeddings_side_by_side",
     "image_grid",
+    "scatter_by_class",
     "training_curves",
 ]
+
+#: The book's class palette: the k-th class (in sorted order of the labels) is drawn in
+#: ``CLASS_COLORS[k]`` in every figure, plotly or matplotlib (d3's ten colours, then ColorBrewer
+#: Set2's eight, which stay distinguishable from them).
+CLASS_COLORS: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854",
+    "#ffd92f", "#e5c494", "#b3b3b3",
+)  # fmt: skip
 
 
 def _as_2d(Z, name: str, min_cols: int = 2) -> np.ndarray:
@@ -88,9 +101,57 @@ def _scatter_traces(Z: np.ndarray, y: np.ndarray | None, dims: tuple[int, int], 
 
 
 def _palette() -> list[str]:
-    import plotly.express as px
+    return list(CLASS_COLORS)
 
-    return px.colors.qualitative.D3 + px.colors.qualitative.Set2
+
+def class_colors(y) -> np.ndarray:
+    """The book's colour of each sample's class, for matplotlib's ``scatter(..., c=...)``.
+
+    Classes are numbered in the sorted order of their labels (``np.unique``), as in the plotly
+    figures of this module, so a class has the same colour in every figure of the book.
+
+    Parameters
+    ----------
+    y : array of shape (n_samples,)
+        Class labels.
+
+    Returns
+    -------
+    ndarray of str, shape (n_samples,)
+        Hex colours from :data:`CLASS_COLORS` (cycled beyond 18 classes).
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    _, index = np.unique(y, return_inverse=True)
+    return np.asarray(CLASS_COLORS)[index % len(CLASS_COLORS)]
+
+
+def scatter_by_class(ax, Z, y, *, dims: tuple[int, int] = (0, 1), s: float = 6, **kwargs):
+    """Matplotlib scatter of two columns of ``Z``, one colour (and legend entry) per class.
+
+    The matplotlib twin of :func:`embedding_scatter`, with the book's palette: pass
+    ``ax.legend(title="class")`` afterwards to show which colour is which class.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    Z : array of shape (n_samples, k), k >= 2
+    y : array of shape (n_samples,)
+        Class of each point.
+    dims : (int, int)
+        Which two columns to plot.
+    s : float
+        Marker size; further keyword arguments go to ``ax.scatter``.
+    """
+    Z = _as_2d(Z, "Z")
+    i, j = _check_dims(dims, Z.shape[1])
+    y = _labels(y, Z.shape[0])
+    for k, label in enumerate(np.unique(y)):
+        mask = y == label
+        color = CLASS_COLORS[k % len(CLASS_COLORS)]
+        ax.scatter(Z[mask, i], Z[mask, j], s=s, color=color, label=str(label), **kwargs)
+    return ax
 
 
 def embedding_scatter(
@@ -158,13 +219,25 @@ def embeddings_side_by_side(
     return fig
 
 
-def training_curves(history, *, title: str = "training"):
+#: legend names of the curves a History records
+_CURVE_NAMES = {
+    "train_loss": "training (mean over the epoch's batches)",
+    "val_loss": "validation (full batch)",
+    "val_score": "validation score",
+}
+
+
+def training_curves(history, *, title: str = "training", loss_label: str = "loss"):
     """Training and validation loss per epoch from a ``History`` (or a dict of lists).
 
     Parameters
     ----------
     history : mmlib.training.History or mapping
         Must provide ``train_loss``; ``val_loss`` and ``val_score`` are drawn when present and non-empty.
+    title : str
+        Figure title.
+    loss_label : str
+        What the loss is, for the y axis, e.g. ``"loss = -(total correlation)"``.
     """
     import plotly.graph_objects as go
 
@@ -172,6 +245,7 @@ def training_curves(history, *, title: str = "training"):
     if not isinstance(data, Mapping) or "train_loss" not in data:
         raise TypeError("history must be a History or a mapping with a 'train_loss' list")
     title = _check_text(title, "title")
+    loss_label = _check_text(loss_label, "loss_label")
     curves = {}
     for key in ("train_loss", "val_loss", "val_score"):
         values = data.get(key)
@@ -183,8 +257,18 @@ def training_curves(history, *, title: str = "training"):
         curves[key] = _as_1d(values, f"history[{key!r}]")
     fig = go.Figure()
     for key, values in curves.items():
-        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=key))
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="value", height=360)
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(values) + 1), y=values, mode="lines", name=_CURVE_NAMES[key]
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_title="epoch",
+        yaxis_title=str(loss_label),
+        height=360,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+    )
     return fig
 
 
@@ -214,15 +298,30 @@ def correlation_bars(
 
 
 def image_grid(
-    images, *, shape: tuple[int, int], titles: Sequence[str] | None = None, ncols: int = 8
+    images,
+    *,
+    shape: tuple[int, int],
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    width: float = 8.0,
 ):
     """Show flattened images (one per row of ``images``) in a grid; returns the matplotlib figure.
+
+    The figure is ``width`` inches wide whatever ``ncols`` is (at most 1.6 inches per image), so
+    that the page's column, which scales it down to its own width, shows every image at a
+    readable size; each row is as tall as an image plus its title.
 
     Parameters
     ----------
     images : array of shape (n_images, h * w)
     shape : (h, w)
         The image shape each row is reshaped to.
+    titles : sequence of str, optional
+        One title per image.
+    ncols : int
+        Images per row.
+    width : float
+        Figure width in inches.
     """
     import matplotlib.pyplot as plt
 
@@ -241,13 +340,19 @@ def image_grid(
     n = images.shape[0]
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.4 * nrows), squeeze=False)
+    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 100:
+        raise ValueError(f"width must be a number of inches in (0, 100), got {width!r}")
+    cell = min(1.6, float(width) / ncols)  # inches per image
+    title_room = 0.3 if titles is not None else 0.05
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell * ncols, (cell + title_room) * nrows), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
             ax.imshow(images[k].reshape(shape), cmap="gray_r")
             if titles is not None:
-                ax.set_title(str(titles[k]), fontsize=8)
+                ax.set_title(str(titles[k]), fontsize=9)
     fig.tight_layout()
     return fig
 

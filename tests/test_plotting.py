@@ -33,8 +33,27 @@ def test_training_curves_draws_what_is_there():
     fig = plotting.training_curves(
         {"train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0], "val_score": []}
     )
-    assert [t.name for t in fig.data] == ["train_loss", "val_loss"]
+    assert [t.name.split()[0] for t in fig.data] == ["training", "validation"]
     np.testing.assert_array_equal(fig.data[0].x, [1, 2, 3])
+    fig = plotting.training_curves({"train_loss": [1.0]}, loss_label="loss = -(total correlation)")
+    assert fig.layout.yaxis.title.text == "loss = -(total correlation)"
+
+
+def test_one_class_palette_for_plotly_and_matplotlib(embedding):
+    import matplotlib.pyplot as plt
+
+    Z, y = embedding
+    labels = np.array(["b", "a", "c"])[y]  # the palette follows the sorted labels
+    colours = plotting.class_colors(labels)
+    assert colours[y == 1][0] == plotting.CLASS_COLORS[0]  # "a", sorted first
+    fig = plotting.embedding_scatter(Z, labels)
+    assert [t.marker.color for t in fig.data] == list(plotting.CLASS_COLORS[:3])
+    fig, ax = plt.subplots()
+    plotting.scatter_by_class(ax, Z, labels)
+    drawn = [matplotlib.colors.to_hex(c.get_facecolor()[0]) for c in ax.collections]
+    assert drawn == list(plotting.CLASS_COLORS[:3])
+    assert [c.get_label() for c in ax.collections] == ["a", "b", "c"]
+    plt.close(fig)
 
 
 def test_correlation_bars_groups_components():
@@ -45,6 +64,9 @@ def test_correlation_bars_groups_components():
 def test_image_grid_layout():
     fig = plotting.image_grid(np.zeros((5, 64)), shape=(8, 8), titles=list("abcde"), ncols=2)
     assert len(fig.axes) == 6  # 3 rows x 2 columns, the last one empty
+    wide = plotting.image_grid(np.zeros((12, 64)), shape=(8, 8), ncols=12, width=8.0)
+    width, height = wide.get_size_inches()
+    assert width == pytest.approx(8.0) and height > width / 12  # an image is not squeezed flat
 
 
 @pytest.mark.parametrize(
@@ -73,6 +95,12 @@ def test_image_grid_layout():
         ),
         (lambda: plotting.training_curves([1, 2]), TypeError, "train_loss"),
         (lambda: plotting.correlation_bars({"a": [[1.0]]}), ValueError, "1-D"),
+        (lambda: plotting.class_colors(np.zeros((2, 2))), ValueError, "1-D"),
+        (
+            lambda: plotting.image_grid(np.zeros((2, 9)), shape=(3, 3), width=0),
+            ValueError,
+            "width",
+        ),
         (
             lambda: plotting.image_grid(np.zeros((2, 10)), shape=(3, 3)),
             ValueError,
