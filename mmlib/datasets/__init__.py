@@ -26,6 +26,7 @@ from mmlib.datasets.correlation import (
 )
 
 # --- contrastive alignment (GMC chapter): multimodal digits ---
+from mmlib.datasets.multimodal import make_multimodal_digits  # noqa: E402
 
 # --- contrastive alignment (MMV chapter): modalities of different granularity ---
 
@@ -44,6 +45,7 @@ __all__ = [
     "make_nonlinear_views",
     "make_three_modalities",
     # --- GMC ---
+    "make_multimodal_digits",
     # --- MMV ---
     # --- fusion ---
     # --- interpretability ---
@@ -77,6 +79,7 @@ def available_datasets() -> dict[str, str]:
         "make_nonlinear_views": "two nonlinear views of a latent that linear CCA cannot see",
         "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
         # --- GMC ---
+        "make_multimodal_digits": "image, sound and pen trajectory sharing a digit class (MHD)",
         # --- MMV ---
         # --- fusion ---
         # --- interpretability ---
