@@ -756,6 +756,18 @@ class _MissingModalityModel(ParamsMixin):
             ]
         encoders = None
         if self.encoders is not None:
+            if isinstance(self.encoders, nn.Module) and not isinstance(
+                self.encoders, nn.ModuleList
+            ):
+                raise TypeError(
+                    "encoders must be a list of torch.nn.Module (one per modality), got a "
+                    f"single {type(self.encoders).__name__}"
+                )
+            if not isinstance(self.encoders, (list, tuple, nn.ModuleList)):
+                raise TypeError(
+                    "encoders must be a list of torch.nn.Module (one per modality), got "
+                    f"{type(self.encoders).__name__}"
+                )
             encoders = copy.deepcopy(list(self.encoders))  # the caller's modules stay untouched
         if self.random_state is not None:
             torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
