@@ -32,6 +32,7 @@ GENERATORS = {
     "make_noisy_digits": {"n_samples": 200},
     "make_nonlinear_views": {"n_samples": 300},
     "make_three_modalities": {"n_samples": 300},
+    "make_multimodal_digits": {"n_samples": 200},
 }
 
 
@@ -121,6 +122,7 @@ def test_available_datasets_names_callables_returning_datasets():
         "load_mfeat",
         "make_nonlinear_views",
         "make_three_modalities",
+        "make_multimodal_digits",
     ]
     for name, line in names.items():
         assert name in datasets.__all__ and isinstance(line, str) and "\n" not in line
