@@ -34,6 +34,7 @@ GENERATORS = {
     "make_three_modalities": {"n_samples": 300},
     "make_granularity_digits": {"n_samples": 200},
     "make_multiplicative_views": {"n_samples": 300},
+    "make_multimodal_digits": {"n_samples": 200},
 }
 
 
@@ -125,6 +126,7 @@ def test_available_datasets_names_callables_returning_datasets():
         "make_three_modalities",
         "make_granularity_digits",
         "make_multiplicative_views",
+        "make_multimodal_digits",
     ]
     for name, line in names.items():
         assert name in datasets.__all__ and isinstance(line, str) and "\n" not in line

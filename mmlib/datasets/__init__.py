@@ -26,6 +26,8 @@ from mmlib.datasets.correlation import (
 )
 
 # --- contrastive alignment (GMC chapter): multimodal digits ---
+from mmlib.datasets.multimodal import make_multimodal_digits  # noqa: E402
+
 # --- contrastive alignment (MMV chapter): modalities of different granularity ---
 from mmlib.datasets.granularity import decode_captions, make_granularity_digits
 
@@ -46,6 +48,7 @@ __all__ = [
     "make_nonlinear_views",
     "make_three_modalities",
     # --- GMC ---
+    "make_multimodal_digits",
     # --- MMV ---
     "decode_captions",
     "make_granularity_digits",
@@ -82,6 +85,7 @@ def available_datasets() -> dict[str, str]:
         "make_nonlinear_views": "two nonlinear views of a latent that linear CCA cannot see",
         "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
         # --- GMC ---
+        "make_multimodal_digits": "image, sound and pen trajectory sharing a digit class (MHD)",
         # --- MMV ---
         "make_granularity_digits": (
             "noisy digit image and its sound (fine) with candidate captions, some wrong (coarse)"
