@@ -46,6 +46,11 @@ _LAZY = {
     "nets": "mmlib.nets",
     "models": "mmlib.models",
     "training": "mmlib.training",
+    # --- interpretability ---
+    "ModalityWeights": "mmlib.interpret",
+    "ModalityWeightedClassifier": "mmlib.interpret",
+    "modality_weights": "mmlib.interpret",
+    "interpret": "mmlib.interpret",
 }
 
 __all__ = [

@@ -32,6 +32,8 @@ GENERATORS = {
     "make_noisy_digits": {"n_samples": 200},
     "make_nonlinear_views": {"n_samples": 300},
     "make_three_modalities": {"n_samples": 300},
+    # --- interpretability ---
+    "make_dna_modalities": {"n_samples": 100},
 }
 
 
@@ -121,6 +123,8 @@ def test_available_datasets_names_callables_returning_datasets():
         "load_mfeat",
         "make_nonlinear_views",
         "make_three_modalities",
+        # --- interpretability ---
+        "make_dna_modalities",
     ]
     for name, line in names.items():
         assert name in datasets.__all__ and isinstance(line, str) and "\n" not in line

@@ -32,6 +32,8 @@ from mmlib.datasets.correlation import (
 # --- fusion chapter ---
 
 # --- interpretability chapter: DNA ---
+# isort: split
+from mmlib.datasets.dna import decode_dna, make_dna_modalities
 
 __all__ = [
     "MultiViewDataset",
@@ -47,6 +49,8 @@ __all__ = [
     # --- MMV ---
     # --- fusion ---
     # --- interpretability ---
+    "decode_dna",
+    "make_dna_modalities",
 ]
 
 
@@ -80,4 +84,5 @@ def available_datasets() -> dict[str, str]:
         # --- MMV ---
         # --- fusion ---
         # --- interpretability ---
+        "make_dna_modalities": "three one-hot DNA modalities: relevant, random, partly relevant",
     }
