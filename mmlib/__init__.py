@@ -60,6 +60,11 @@ _LAZY = {
     "MMVModule": "mmlib.models",
     "mil_nce": "mmlib.losses",
     "nce": "mmlib.losses",
+    # --- interpretability ---
+    "ModalityWeights": "mmlib.interpret",
+    "ModalityWeightedClassifier": "mmlib.interpret",
+    "modality_weights": "mmlib.interpret",
+    "interpret": "mmlib.interpret",
 }
 
 __all__ = [

@@ -529,30 +529,6 @@ def mil_nce(
     normalize : bool, default True
         L2-normalise every code first (the dot products are then cosine similarities, and the
         loss does not change when codes are rescaled).
-# GMC: contrast each modality's code with the joint code (Poklukar et al., 2022)
-# --------------------------------------------------------------------------------------------
-
-__all__ += ["gmc_loss", "nt_xent"]
-
-
-def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
-    r"""The NT-Xent (normalised temperature-scaled cross-entropy) loss of two paired batches.
-
-    The :math:`2B` codes :math:`u = [z_a; z_b]` are scaled to unit norm; with
-    :math:`s_{ij} = u_i^\top u_j / \tau` and :math:`p(i)` the partner of row :math:`i`
-    (:math:`i \pm B`),
-
-    .. math:: \ell = \frac{1}{2B} \sum_{i=1}^{2B} -\log
-              \frac{\exp s_{i\,p(i)}}{\sum_{j \ne i} \exp s_{ij}},
-
-    a cross-entropy in which each code must pick its partner among the other :math:`2B - 1`
-    codes of the batch (Chen et al., 2020, SimCLR).
-
-    Parameters
-    ----------
-    z_a, z_b : torch.Tensor of shape (B, e)
-        Paired codes (row ``i`` of both describes the same sample); any scale, B >= 2.
-    temperature : float > 0, default 0.1
 
     Returns
     -------
@@ -625,6 +601,68 @@ def nce(
         :math:`\tau`.
     normalize : bool, default True
         L2-normalise the codes first.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, at least 0, in the dtype of ``z1``.
+
+    References
+    ----------
+    A. van den Oord, Y. Li, O. Vinyals. Representation learning with contrastive predictive
+    coding. arXiv:1807.03748, 2018.
+    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
+    """
+    _check_codes(z1, "z1", (2,))
+    _check_codes(z2, "z2", (2,))
+    if z1.shape != z2.shape:
+        raise ValueError(
+            f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} and "
+            f"{tuple(z2.shape)}"
+        )
+    if z1.shape[0] < 2:
+        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
+    tau = _check_temperature(temperature)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if normalize:
+        z1, z2 = _unit(z1), _unit(z2)
+    s = z1 @ z2.T / tau  # s[i, j] = z1_i . z2_j / tau
+    eye = torch.eye(s.shape[0], dtype=torch.bool, device=s.device)
+    # each row of [s | s^T] holds the positive twice: mask one copy out
+    both = torch.cat([s, s.T.masked_fill(eye, -torch.inf)], dim=1)
+    return (torch.logsumexp(both, dim=1) - s.diagonal()).mean()
+
+
+# --------------------------------------------------------------------------------------------
+# GMC: contrast each modality's code with the joint code (Poklukar et al., 2022)
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["gmc_loss", "nt_xent"]
+
+
+def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    r"""The NT-Xent (normalised temperature-scaled cross-entropy) loss of two paired batches.
+
+    The :math:`2B` codes :math:`u = [z_a; z_b]` are scaled to unit norm; with
+    :math:`s_{ij} = u_i^\top u_j / \tau` and :math:`p(i)` the partner of row :math:`i`
+    (:math:`i \pm B`),
+
+    .. math:: \ell = \frac{1}{2B} \sum_{i=1}^{2B} -\log
+              \frac{\exp s_{i\,p(i)}}{\sum_{j \ne i} \exp s_{ij}},
+
+    a cross-entropy in which each code must pick its partner among the other :math:`2B - 1`
+    codes of the batch (Chen et al., 2020, SimCLR).
+
+    Parameters
+    ----------
+    z_a, z_b : torch.Tensor of shape (B, e)
+        Paired codes (row ``i`` of both describes the same sample); any scale, B >= 2.
+    temperature : float > 0, default 0.1
+
+    Returns
+    -------
+    torch.Tensor
         A scalar, in the dtype of ``z_a``.
     """
     check_tensor_views([z_a, z_b], min_views=2, name="codes")
@@ -679,33 +717,6 @@ def gmc_loss(
     Returns
     -------
     torch.Tensor
-        A scalar, at least 0, in the dtype of ``z1``.
-
-    References
-    ----------
-    A. van den Oord, Y. Li, O. Vinyals. Representation learning with contrastive predictive
-    coding. arXiv:1807.03748, 2018.
-    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
-    """
-    _check_codes(z1, "z1", (2,))
-    _check_codes(z2, "z2", (2,))
-    if z1.shape != z2.shape:
-        raise ValueError(
-            f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} and "
-            f"{tuple(z2.shape)}"
-        )
-    if z1.shape[0] < 2:
-        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
-    tau = _check_temperature(temperature)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    if normalize:
-        z1, z2 = _unit(z1), _unit(z2)
-    s = z1 @ z2.T / tau  # s[i, j] = z1_i . z2_j / tau
-    eye = torch.eye(s.shape[0], dtype=torch.bool, device=s.device)
-    # each row of [s | s^T] holds the positive twice: mask one copy out
-    both = torch.cat([s, s.T.masked_fill(eye, -torch.inf)], dim=1)
-    return (torch.logsumexp(both, dim=1) - s.diagonal()).mean()
         A scalar, in the dtype of ``joint``; each term is at least 0 and, for random codes,
         near :math:`\log(2B - 1)`.
 

@@ -369,6 +369,38 @@ def retrieval_scores(
         Each in ``1..n_g``.
     query_labels, gallery_labels : array-like, optional
         Category retrieval (see :func:`retrieval_ranks`).
+
+    Returns
+    -------
+    dict
+        ``{"R@1": ..., "R@5": ..., "R@10": ..., "median rank": ...}``.
+
+    References
+    ----------
+    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020 (zero-shot
+    text-to-video retrieval reported as recall@k and median rank).
+    """
+    if isinstance(ks, (int, np.integer)) or not isinstance(ks, (list, tuple)) or not ks:
+        raise TypeError(f"ks must be a non-empty list or tuple of ints, got {ks!r}")
+    ranks = retrieval_ranks(
+        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
+    )
+    n_g = np.asarray(gallery).shape[0]
+    ks = [check_n_components(k, n_g, name="k", reason="the number of gallery items") for k in ks]
+    out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
+    out["median rank"] = float(np.median(ranks))
+    return out
+
+
+def median_rank(query, gallery, *, query_labels=None, gallery_labels=None) -> float:
+    """Median rank of the first relevant gallery item (see :func:`retrieval_ranks`); 1 is best."""
+    ranks = retrieval_ranks(
+        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
+    )
+    return float(np.median(ranks))
+
+
+# --------------------------------------------------------------------------------------------
 # Missing modalities and geometric alignment (GMC chapter)
 # --------------------------------------------------------------------------------------------
 
@@ -563,31 +595,6 @@ def dca_approx(
     Returns
     -------
     dict
-        ``{"R@1": ..., "R@5": ..., "R@10": ..., "median rank": ...}``.
-
-    References
-    ----------
-    J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020 (zero-shot
-    text-to-video retrieval reported as recall@k and median rank).
-    """
-    if isinstance(ks, (int, np.integer)) or not isinstance(ks, (list, tuple)) or not ks:
-        raise TypeError(f"ks must be a non-empty list or tuple of ints, got {ks!r}")
-    ranks = retrieval_ranks(
-        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
-    )
-    n_g = np.asarray(gallery).shape[0]
-    ks = [check_n_components(k, n_g, name="k", reason="the number of gallery items") for k in ks]
-    out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
-    out["median rank"] = float(np.median(ranks))
-    return out
-
-
-def median_rank(query, gallery, *, query_labels=None, gallery_labels=None) -> float:
-    """Median rank of the first relevant gallery item (see :func:`retrieval_ranks`); 1 is best."""
-    ranks = retrieval_ranks(
-        query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
-    )
-    return float(np.median(ranks))
         ``precision``, ``recall``, ``network_consistency``, ``network_quality``, ``score``
         (harmonic mean of P, R, q) and ``n_components`` (clusters plus outliers).
 

@@ -35,6 +35,7 @@ GENERATORS = {
     "make_granularity_digits": {"n_samples": 200},
     "make_multiplicative_views": {"n_samples": 300},
     "make_multimodal_digits": {"n_samples": 200},
+    "make_dna_modalities": {"n_samples": 100},
 }
 
 
@@ -124,9 +125,10 @@ def test_available_datasets_names_callables_returning_datasets():
         "load_mfeat",
         "make_nonlinear_views",
         "make_three_modalities",
+        "make_multimodal_digits",
         "make_granularity_digits",
         "make_multiplicative_views",
-        "make_multimodal_digits",
+        "make_dna_modalities",
     ]
     for name, line in names.items():
         assert name in datasets.__all__ and isinstance(line, str) and "\n" not in line

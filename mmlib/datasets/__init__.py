@@ -24,18 +24,10 @@ from mmlib.datasets.correlation import (
     make_nonlinear_views,
     make_three_modalities,
 )
-
-# --- contrastive alignment (GMC chapter): multimodal digits ---
-from mmlib.datasets.multimodal import make_multimodal_digits  # noqa: E402
-
-# --- contrastive alignment (MMV chapter): modalities of different granularity ---
-from mmlib.datasets.granularity import decode_captions, make_granularity_digits
-
-# --- fusion chapter ---
-# isort: split
+from mmlib.datasets.dna import decode_dna, make_dna_modalities
 from mmlib.datasets.fusion import make_multiplicative_views
-
-# --- interpretability chapter: DNA ---
+from mmlib.datasets.granularity import decode_captions, make_granularity_digits
+from mmlib.datasets.multimodal import make_multimodal_digits
 
 __all__ = [
     "MultiViewDataset",
@@ -47,14 +39,12 @@ __all__ = [
     "make_noisy_digits",
     "make_nonlinear_views",
     "make_three_modalities",
-    # --- GMC ---
     "make_multimodal_digits",
-    # --- MMV ---
     "decode_captions",
     "make_granularity_digits",
-    # --- fusion ---
     "make_multiplicative_views",
-    # --- interpretability ---
+    "decode_dna",
+    "make_dna_modalities",
 ]
 
 
@@ -84,13 +74,10 @@ def available_datasets() -> dict[str, str]:
         "load_mfeat": "UCI Multiple Features: 2,000 handwritten digits in six views",
         "make_nonlinear_views": "two nonlinear views of a latent that linear CCA cannot see",
         "make_three_modalities": "circles, parabolas, reversed circles sharing a class (Deep GCCA)",
-        # --- GMC ---
         "make_multimodal_digits": "image, sound and pen trajectory sharing a digit class (MHD)",
-        # --- MMV ---
         "make_granularity_digits": (
             "noisy digit image and its sound (fine) with candidate captions, some wrong (coarse)"
         ),
-        # --- fusion ---
         "make_multiplicative_views": "a binary label set by a product of two modalities (fusion)",
-        # --- interpretability ---
+        "make_dna_modalities": "three one-hot DNA modalities: relevant, random, partly relevant",
     }
