@@ -46,7 +46,14 @@ _LAZY = {
     "nets": "mmlib.nets",
     "models": "mmlib.models",
     "training": "mmlib.training",
-    # --- fusion ---
+    # contrastive alignment
+    "GMC": "mmlib.models",
+    "GMCModule": "mmlib.models",
+    "MVAE": "mmlib.models",
+    "FusionAE": "mmlib.models",
+    "gmc_loss": "mmlib.losses",
+    "nt_xent": "mmlib.losses",
+    # fusion
     "ConcatFusion": "mmlib.nets",
     "SumFusion": "mmlib.nets",
     "ProductFusion": "mmlib.nets",
@@ -55,12 +62,11 @@ _LAZY = {
     "LowRankFusion": "mmlib.nets",
     "FusionClassifier": "mmlib.models",
     "BimodalAutoencoder": "mmlib.models",
-    # --- MMV ---
     "MMV": "mmlib.models",
     "MMVModule": "mmlib.models",
     "mil_nce": "mmlib.losses",
     "nce": "mmlib.losses",
-    # --- interpretability ---
+    # interpretability
     "ModalityWeights": "mmlib.interpret",
     "ModalityWeightedClassifier": "mmlib.interpret",
     "modality_weights": "mmlib.interpret",
