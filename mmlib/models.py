@@ -620,17 +620,15 @@ FUSIONS = ("concat", "sum", "late", "mlp", "product", "tensor", "lowrank")
 class FusionClassifier(nn.Module):
     r"""Optional per-modality encoders, one fusion layer, logits out.
 
-    ======== ======================================================================= ==========
-    fusion   logits                                                                  additive?
-    ======== ======================================================================= ==========
-    concat   :class:`~mmlib.nets.ConcatFusion` to ``n_outputs`` (linear early fusion) yes
-    sum      :class:`~mmlib.nets.SumFusion` to ``n_outputs``                         yes
-    late     :class:`~mmlib.nets.LateFusion`: mean of per-modality MLPs              yes
-    mlp      an :class:`~mmlib.nets.MLP` over the concatenation, ``(hidden, hidden)`` no
-    product  :class:`~mmlib.nets.ProductFusion` to ``hidden``, then a linear layer   no
-    tensor   :class:`~mmlib.nets.TensorFusion` to ``n_outputs``                      no
-    lowrank  :class:`~mmlib.nets.LowRankFusion` of rank ``rank`` to ``n_outputs``    no
-    ======== ======================================================================= ==========
+    The ``fusion`` options (additive ones first):
+
+    - ``concat``: :class:`~mmlib.nets.ConcatFusion` to ``n_outputs`` (linear early fusion);
+    - ``sum``: :class:`~mmlib.nets.SumFusion` to ``n_outputs``;
+    - ``late``: :class:`~mmlib.nets.LateFusion`, the mean of per-modality MLPs;
+    - ``mlp``: an :class:`~mmlib.nets.MLP` over the concatenation, ``(hidden, hidden)``;
+    - ``product``: :class:`~mmlib.nets.ProductFusion` to ``hidden``, then a linear layer;
+    - ``tensor``: :class:`~mmlib.nets.TensorFusion` to ``n_outputs``;
+    - ``lowrank``: :class:`~mmlib.nets.LowRankFusion` of rank ``rank`` to ``n_outputs``.
 
     With ``embed_dim`` set, modality ``m`` first passes through its own encoder
     ``MLP(d_m, embed_dim, hidden=(hidden,))`` (the modality sub-networks of Zadeh et al., 2017),
@@ -1780,8 +1778,8 @@ class MVAE(_MissingModalityModel):
     Parameters
     ----------
     beta : float > 0, default 1.0
-        Weight of the KL terms.
-    Others as in :class:`GMC` (no ``temperature``, ``head_hidden``).
+        Weight of the KL terms. The other parameters are those of :class:`GMC` (without
+        ``temperature`` and ``head_hidden``).
 
     References
     ----------
