@@ -14,24 +14,32 @@ It reports wall times, their ratio (goal <= 1.5), the peak resident memory of ea
 <= 2 GiB), and the agreement of the Dask fit with an in-memory fit on a problem small enough to hold
 (``--check-rows``). Writes ``benchmarks/results/dask.md`` and ``.json``.
 
-    python benchmarks/dask_gcca.py --rows 100_000_000      # the issue's size (~10+ min on 2 cores)
+    python benchmarks/dask_gcca.py --rows 100_000_000      # the issue's size (~40 min on 2 cores)
     python benchmarks/dask_gcca.py --rows 10_000_000       # a quicker run
+    python benchmarks/run.py --only dask                    # the same, as part of `make bench`
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 D_LATENT, D_VIEW, N_VIEWS, SEED = 5, 100, 3, 2024
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a script: make `benchmarks` importable
+
+FULL = {"rows": 100_000_000, "chunk": 100_000, "check_rows": 200_000}
+QUICK = {"rows": 400_000, "chunk": 50_000, "check_rows": 100_000}
 
 
 def mixing() -> list[np.ndarray]:
@@ -76,6 +84,10 @@ def run_dask(rows: int, chunk: int, workers: int) -> dict:
     from distributed import Client, LocalCluster
 
     import mmlib
+
+    # the workers unpickle make_view by reference: let them import `benchmarks`
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
 
     with (
         LocalCluster(
@@ -129,41 +141,50 @@ def exactness(rows: int, chunk: int) -> float:
     return float(max(diffs))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000_000)
-    parser.add_argument("--chunk", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--check-rows", type=int, default=200_000)
-    args = parser.parse_args()
+def run(
+    quick: bool = False,
+    log: Callable[[str], None] = print,
+    threads: int | None = None,
+    rows: int | None = None,
+    chunk: int | None = None,
+    workers: int = 2,
+    check_rows: int | None = None,
+) -> dict:
+    """Exactness check, the Dask fit and the single-process loop; returns the JSON document.
 
+    ``threads`` is accepted for the suite interface of ``benchmarks/run.py`` and ignored: each
+    Dask worker has one thread and the loop gets one BLAS thread per worker, so both use
+    ``workers`` cores.
+    """
     from threadpoolctl import threadpool_limits
 
-    err = exactness(args.check_rows, args.chunk // 4)
-    print(f"exactness at {args.check_rows:,} rows: max |dask - in memory| = {err:.1e}", flush=True)
+    cfg = QUICK if quick else FULL
+    rows, chunk = rows or cfg["rows"], chunk or cfg["chunk"]
+    check_rows = check_rows or cfg["check_rows"]
+    err = exactness(check_rows, max(1, chunk // 4))
+    log(f"dask: exactness at {check_rows:,} rows: max |dask - in memory| = {err:.1e}")
     load_before = os.getloadavg()
-    dask_res = run_dask(args.rows, args.chunk, args.workers)
+    dask_res = run_dask(rows, chunk, workers)
     load_between = os.getloadavg()
-    print(
-        f"dask: {dask_res['seconds']:.1f} s, worker peaks {dask_res['worker_peak_gib']}", flush=True
-    )
-    with threadpool_limits(args.workers):
-        loop_res = run_loop(args.rows, args.chunk)
+    log(f"dask: {dask_res['seconds']:.1f} s, worker peaks {dask_res['worker_peak_gib']} GiB")
+    with threadpool_limits(workers):
+        loop_res = run_loop(rows, chunk)
     load_after = os.getloadavg()
-    print(f"loop: {loop_res['seconds']:.1f} s", flush=True)
+    log(f"dask: partial_fit loop {loop_res['seconds']:.1f} s")
     agree = float(np.max(np.abs(np.subtract(dask_res["eigenvalues"], loop_res["eigenvalues"]))))
-    ratio = dask_res["seconds"] / loop_res["seconds"]
-    record = {
+    return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.processor() or platform.machine()}, {args.workers} workers",
-        "rows": args.rows,
-        "chunk_rows": args.chunk,
+        "machine": f"{platform.processor() or platform.machine()}, {workers} workers",
+        "workers": workers,
+        "quick": quick,
+        "rows": rows,
+        "chunk_rows": chunk,
         "views": f"{N_VIEWS} x {D_VIEW}",
         "dask": dask_res,
         "loop": loop_res,
-        "ratio_dask_over_loop": ratio,
+        "ratio_dask_over_loop": dask_res["seconds"] / loop_res["seconds"],
         "eigenvalues_dask_vs_loop": agree,
-        "exactness_rows": args.check_rows,
+        "exactness_rows": check_rows,
         "exactness_max_abs": err,
         "load_average_1_5_15": {
             "before dask": load_before,
@@ -172,31 +193,54 @@ def main() -> None:
         },
     }
 
-    def fmt(load: tuple[float, ...]) -> str:
-        return ", ".join(f"{x:.1f}" for x in load)
 
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dask.json").write_text(json.dumps(record, indent=1))
+def markdown(doc: dict) -> str:
+    """The report of :func:`run`'s document (``benchmarks/results/dask.md``)."""
+    workers = doc.get("workers", 2)
+    dask_res, loop_res, ratio = doc["dask"], doc["loop"], doc["ratio_dask_over_loop"]
     peak = max(dask_res["worker_peak_gib"])
-    md = f"""# GCCA on Dask: {args.rows:,} rows x ({N_VIEWS} x {D_VIEW}), {args.workers}-worker LocalCluster
+    load = {k: ", ".join(f"{x:.1f}" for x in v) for k, v in doc["load_average_1_5_15"].items()}
+    return f"""# GCCA on Dask: {doc["rows"]:,} rows x ({doc["views"]}), {workers}-worker LocalCluster
 
-Measured {record["date"]} on {record["machine"]} (`benchmarks/dask_gcca.py`). Chunks of
-{args.chunk:,} rows, generated inside the workers, never all in memory.
+Measured {doc["date"]} on {doc["machine"]} (`benchmarks/dask_gcca.py`). Chunks of
+{doc["chunk_rows"]:,} rows, generated inside the workers, never all in memory.
 
 | run | wall time (s) | peak memory |
 |---|---|---|
-| Dask, {args.workers} workers x 1 thread | {dask_res["seconds"]:.1f} | {peak:.2f} GiB per worker (max) |
-| `partial_fit` loop, 1 process, {args.workers} BLAS threads | {loop_res["seconds"]:.1f} | - |
+| Dask, {workers} workers x 1 thread | {dask_res["seconds"]:.1f} | {peak:.2f} GiB per worker (max) |
+| `partial_fit` loop, 1 process, {workers} BLAS threads | {loop_res["seconds"]:.1f} | - |
 
 - ratio Dask / loop: **{ratio:.2f}** (goal <= 1.5); worker peak **{peak:.2f} GiB** (goal <= 2 GiB)
-- load average (1, 5, 15 min) before the Dask run {fmt(load_before)}, after it
-  {fmt(load_between)}, after the loop {fmt(load_after)} (2 cores: above 2 means other work shared them)
-- eigenvalues, Dask vs loop: max |difference| {agree:.1e}
-- Dask fit vs in-memory fit at {args.check_rows:,} rows: max |difference| of eigenvalues and
-  weights {err:.1e}
+- load average (1, 5, 15 min) before the Dask run {load["before dask"]}, after it
+  {load["after dask"]}, after the loop {load["after loop"]} (2 cores: above 2 means other work
+  shared them)
+- eigenvalues, Dask vs loop: max |difference| {doc["eigenvalues_dask_vs_loop"]:.1e}
+- Dask fit vs in-memory fit at {doc["exactness_rows"]:,} rows: max |difference| of eigenvalues
+  and weights {doc["exactness_max_abs"]:.1e}
 """
-    (RESULTS / "dask.md").write_text(md)
-    print(md)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=FULL["rows"])
+    parser.add_argument("--chunk", type=int, default=FULL["chunk"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--check-rows", type=int, default=FULL["check_rows"])
+    parser.add_argument("--quick", action="store_true", help="a smoke test (QUICK sizes)")
+    args = parser.parse_args()
+    from benchmarks import harness
+
+    doc = run(
+        quick=args.quick,
+        rows=None if args.quick else args.rows,
+        chunk=None if args.quick else args.chunk,
+        workers=args.workers,
+        check_rows=None if args.quick else args.check_rows,
+    )
+    out = RESULTS / "quick" if args.quick else RESULTS
+    text = markdown(doc)
+    harness.write_results(out, "dask", doc, text)
+    print(text)
 
 
 if __name__ == "__main__":

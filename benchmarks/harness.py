@@ -289,12 +289,12 @@ def versions(packages: Sequence[str]) -> dict[str, str]:
 
 
 def source_hash(package_dir: Path) -> str:
-    """Short SHA-256 of a package's ``*.py`` files: which version of the code was measured."""
+    """Short SHA-256 of a package's ``*.py`` files, subpackages included: which code was measured."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(Path(package_dir).glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -2,9 +2,10 @@
 
 Usage (from the repository root, in the benchmark environment: ``make bench``)::
 
-    python benchmarks/run.py                 # everything (about 15 minutes on 2 cores)
+    python benchmarks/run.py                 # everything (about 75 minutes on 2 cores)
     python benchmarks/run.py --only linear   # CCA / GCCA only
     python benchmarks/run.py --only dcca     # Deep CCA only
+    python benchmarks/run.py --only dask     # GCCA on a 2-worker Dask cluster, 1e8 rows (~40 min)
     python benchmarks/run.py --quick         # small sizes: a smoke test (results/quick/)
     python benchmarks/run.py --threads 1     # one BLAS thread: stable times on a shared machine
 """
@@ -23,10 +24,10 @@ if str(ROOT) not in sys.path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks import deep, harness, linear
+    from benchmarks import dask_gcca, deep, harness, linear
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["linear", "dcca"], help="run one suite only")
+    parser.add_argument("--only", choices=["linear", "dcca", "dask"], help="run one suite only")
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke test)")
     parser.add_argument(
         "--out",
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, flush=True)
 
     start = time.perf_counter()
-    suites = [("linear", linear), ("dcca", deep)]
+    suites = [("linear", linear), ("dcca", deep), ("dask", dask_gcca)]
     for name, module in suites:
         if args.only and args.only != name:
             continue
