@@ -4,9 +4,6 @@
   :func:`mmlib.losses.cca_loss`, then a linear CCA of their outputs.
 - :class:`DGCCAModule` / :class:`DGCCA`: Deep Generalized CCA (Benton et al., 2017), one network
   per view trained on :func:`mmlib.losses.gcca_loss`, then a linear GCCA of their outputs.
-
-The modules are plain ``torch.nn.Module`` subclasses (usable in any training loop); the estimators train
-them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.History`.
 """
 
 from __future__ import annotations
