@@ -250,7 +250,7 @@ def cca_correlations(
     return _on_one_thread(partial(_correlations, r1=r1, r2=r2, eps=eps), x, y)
 
 
-#: Objectives :func:`cca_loss` (and :class:`mmlib.models.DCCA`) accept, by name.
+#: Objectives :func:`cca_loss` (and :class:`mmlib.models.DCCA <mmlib.models.correlation.DCCA>`) accept, by name.
 OBJECTIVES = ("sum", "squared")
 
 

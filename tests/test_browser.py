@@ -61,7 +61,7 @@ def _book_is_current() -> bool:
     built = index.stat().st_mtime
     sources = [
         *ROOT.glob("book/*.md"),
-        *ROOT.glob("mmlib/*.py"),
+        *ROOT.glob("mmlib/**/*.py"),
         ROOT / "_config.yml",
         ROOT / "_toc.yml",
     ]

@@ -1,0 +1,44 @@
+"""Deep multiview models: torch modules plus scikit-learn style ``fit`` / ``transform`` wrappers.
+
+One module per family of chapters; every name is re-exported here (``from mmlib.models import
+DCCA``) and from :mod:`mmlib` itself (``mmlib.DCCA``):
+
+- :mod:`mmlib.models.correlation`: Deep CCA and Deep Generalized CCA (``DCCAModule``, ``DCCA``,
+  ``DGCCAModule``, ``DGCCA``);
+- :mod:`mmlib.models.fusion_models`: the fusion chapter's ``FusionClassifier`` and
+  ``BimodalAutoencoder``;
+- :mod:`mmlib.models.mmv_models`: multimodal versatile networks (``MMVModule``, ``MMV``);
+- :mod:`mmlib.models.gmc_models`: GMC and its two baselines for missing modalities
+  (``GMCModule``, ``GMC``, ``FusionAEModule``, ``FusionAE``, ``MVAEModule``, ``MVAE``);
+- ``mmlib.models._common``: the checks of custom encoders and forward inputs.
+
+The modules are plain ``torch.nn.Module`` subclasses (usable in any training loop); the estimators train
+them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.History`.
+"""
+
+# A module here must not share its name with a chapter (book/<name>.md): the API page documents
+# it, and a page link such as [GMC](gmc) would then match both (a warning in the strict build).
+
+from mmlib.models.correlation import DCCA, DGCCA, DCCAModule, DGCCAModule
+from mmlib.models.fusion_models import FUSIONS, BimodalAutoencoder, FusionClassifier
+from mmlib.models.gmc_models import GMC, MVAE, FusionAE, FusionAEModule, GMCModule, MVAEModule
+from mmlib.models.mmv_models import MMV, MMVModule
+from mmlib.models.mmv_models import MMV_MODALITIES as MMV_MODALITIES
+
+__all__ = [
+    "DCCA",
+    "DCCAModule",
+    "DGCCA",
+    "DGCCAModule",
+    "FUSIONS",
+    "BimodalAutoencoder",
+    "FusionClassifier",
+    "MMV",
+    "MMVModule",
+    "GMC",
+    "MVAE",
+    "FusionAE",
+    "FusionAEModule",
+    "GMCModule",
+    "MVAEModule",
+]

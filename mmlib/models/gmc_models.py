@@ -1,0 +1,663 @@
+"""Contrastive alignment with missing modalities: GMC, and two baselines with the same encoders.
+
+- :class:`GMCModule` / :class:`GMC`: Geometric Multimodal Contrastive learning (Poklukar et al.,
+  2022).
+- :class:`FusionAEModule` / :class:`FusionAE`: a non-contrastive multimodal autoencoder that fuses
+  the modality features into one code; a missing modality is fed as zeros (its training mean).
+- :class:`MVAEModule` / :class:`MVAE`: the product-of-experts multimodal VAE (Wu & Goodman, 2018),
+  which handles a missing modality by leaving its expert out of the product.
+
+All three take the same per-modality encoders (MLP widths or one ``nn.Module`` per modality) and
+give a code for any subset of present modalities, so GMC's Table 1 can be computed for each.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmlib._checks import (
+    check_is_fitted,
+    check_n_features,
+    check_positive_float,
+    check_positive_int,
+    check_views,
+)
+from mmlib._params import ParamsMixin
+from mmlib.losses import gmc_loss
+from mmlib.nets import MLP
+from mmlib.training import resolve_device, train
+
+__all__ = ["GMC", "MVAE", "FusionAE", "FusionAEModule", "GMCModule", "MVAEModule"]
+
+
+def _modality_encoders(in_dims, hidden, activation, encoders) -> tuple[nn.ModuleList, list[int]]:
+    """One encoder per modality (custom modules, or MLPs) and the width of each one's output.
+
+    A custom encoder maps a batch ``(b, d_m)`` (flat rows, as the views are stored) to
+    ``(b, h_m)``; it may reshape inside (e.g. to ``(b, 1, 8, 8)`` for a CNN). The widths ``h_m``
+    are found by a dry run on two zero rows.
+    """
+    if encoders is None:
+        hidden = tuple(hidden)
+        if not hidden:
+            raise ValueError("hidden must hold at least one width (the modality features' width)")
+        mods = nn.ModuleList(
+            MLP(d, hidden[-1], hidden[:-1], activation=activation) for d in in_dims
+        )
+        return mods, [hidden[-1]] * len(in_dims)
+    if isinstance(encoders, nn.Module) and not isinstance(encoders, nn.ModuleList):
+        raise TypeError("encoders must be a list of torch.nn.Module, one per modality")
+    if not isinstance(encoders, (list, tuple, nn.ModuleList)):
+        raise TypeError(
+            f"encoders must be a list of torch.nn.Module (one per modality), "
+            f"got {type(encoders).__name__}"
+        )
+    if len(encoders) != len(in_dims):
+        raise ValueError(
+            f"encoders must hold one module per modality: {len(in_dims)} modalities, "
+            f"{len(encoders)} encoders"
+        )
+    widths = []
+    for m, (enc, d) in enumerate(zip(encoders, in_dims, strict=True)):
+        if not isinstance(enc, nn.Module):
+            raise TypeError(f"encoders[{m}] must be a torch.nn.Module, got {type(enc).__name__}")
+        param = next(enc.parameters(), None)
+        dtype = torch.float32 if param is None else param.dtype
+        was_training = enc.training
+        enc.eval()
+        try:
+            with torch.no_grad():
+                out = enc(torch.zeros(2, d, dtype=dtype))
+        except Exception as err:  # a shape mismatch inside the user's module
+            raise ValueError(
+                f"encoders[{m}] cannot encode a batch of shape (b, {d}) (modality {m} has "
+                f"{d} features, passed as flat rows): {err}"
+            ) from err
+        enc.train(was_training)
+        if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
+            raise ValueError(
+                f"encoders[{m}] must return a 2-D tensor (b, h), got "
+                f"{getattr(out, 'shape', type(out).__name__)}"
+            )
+        widths.append(int(out.shape[1]))
+    return nn.ModuleList(encoders), widths
+
+
+def _present_indices(present, n_modalities: int, names: Sequence[str] | None) -> list[int]:
+    """``present`` (indices or names of modalities) as sorted, unique indices; checked."""
+    if present is None:
+        return list(range(n_modalities))
+    if isinstance(present, (str, int, np.integer)):
+        present = [present]
+    if not isinstance(present, (list, tuple, np.ndarray, range)):
+        raise TypeError(
+            f"present must be a list of modality indices or names, got {type(present).__name__}"
+        )
+    if len(present) == 0:
+        raise ValueError("present is empty: at least one modality must be present")
+    out = []
+    for p in present:
+        if isinstance(p, str):
+            if names is None or p not in names:
+                known = "none (pass view_names)" if names is None else ", ".join(names)
+                raise ValueError(f"unknown modality {p!r} in present; known modalities: {known}")
+            out.append(list(names).index(p))
+        elif isinstance(p, (int, np.integer)) and not isinstance(p, bool):
+            if not 0 <= int(p) < n_modalities:
+                raise ValueError(
+                    f"modality index {int(p)} in present is out of range: there are "
+                    f"{n_modalities} modalities (0..{n_modalities - 1})"
+                )
+            out.append(int(p))
+        else:
+            raise TypeError(f"present must hold modality indices or names, got {p!r}")
+    if len(set(out)) != len(out):
+        raise ValueError(f"present names a modality twice: {list(present)!r}")
+    return sorted(out)
+
+
+class GMCModule(nn.Module):
+    r"""GMC's two-level network: modality encoders, a joint encoder and a shared projection head.
+
+    - modality encoders :math:`f_m: x_m \mapsto h_m \in \mathbb R^{h}` (MLPs, or the given
+      modules);
+    - a joint encoder :math:`f_{1:M}` over the complete observation: its own copy of every
+      modality encoder (same architecture, separate weights), outputs concatenated and fused by
+      a linear layer to :math:`h_{1:M} \in \mathbb R^{h}`;
+    - a shared projection head :math:`g` (an MLP) and L2 normalisation:
+      :math:`z = g(h) / \lVert g(h) \rVert`.
+
+    Codes of a subset :math:`S` of present modalities (:meth:`encode`): the joint code
+    :math:`z_{1:M}` when every modality is present ("complete" means the joint encoder), the
+    modality's code :math:`z_m` for one modality, and otherwise the normalised mean of the present
+    modalities' codes, :math:`\bar z_S / \lVert \bar z_S \rVert`, the rule of the official code.
+
+    Parameters
+    ----------
+    in_dims : sequence of int
+        Features of each of the ``M >= 2`` modalities.
+    code_dim : int
+        Dimension ``e`` of the codes.
+    hidden : sequence of int
+        MLP modality encoders ``d_m -> hidden... `` (the last width is ``h``); ignored with
+        ``encoders``.
+    head_hidden : sequence of int
+        Hidden widths of the projection head ``g``.
+    encoders : list of torch.nn.Module, optional
+        One encoder per modality (rows in, ``(b, h_m)`` out). They are used as they are (not
+        copied); the joint encoder gets deep copies of them. Widths may differ: each is
+        projected to a common ``h`` (the largest) by a linear layer when needed.
+    activation : str
+        Non-linearity of the MLPs.
+    """
+
+    def __init__(
+        self,
+        in_dims: Sequence[int],
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        head_hidden: Sequence[int] = (64,),
+        encoders: Sequence[nn.Module] | None = None,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        if not isinstance(in_dims, Sequence) or len(in_dims) < 2:
+            raise ValueError(f"in_dims must list at least two modalities, got {in_dims!r}")
+        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        code_dim = check_positive_int(code_dim, "code_dim")
+        self.in_dims = in_dims
+        base, widths = _modality_encoders(in_dims, hidden, activation, encoders)
+        h = max(widths)
+        self.encoders = nn.ModuleList(
+            enc if w == h else nn.Sequential(enc, nn.Linear(w, h))
+            for enc, w in zip(base, widths, strict=True)
+        )
+        self.joint_encoders = nn.ModuleList(copy.deepcopy(enc) for enc in self.encoders)
+        self.fuse = nn.Linear(len(in_dims) * h, h)
+        self.head = MLP(h, code_dim, tuple(head_hidden), activation=activation)
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """The shared head and the normalisation: ``g(h) / ||g(h)||``, shape ``(b, e)``."""
+        return nn.functional.normalize(self.head(h), dim=1)
+
+    def joint_code(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
+        """:math:`z_{1:M} = g(f_{1:M}(x_{1:M}))` of complete observations, ``(b, e)``."""
+        hs = [f(x) for f, x in zip(self.joint_encoders, views, strict=True)]
+        return self.project(self.fuse(torch.cat(hs, dim=1)))
+
+    def modality_code(self, m: int, x: torch.Tensor) -> torch.Tensor:
+        """:math:`z_m = g(f_m(x_m))`, ``(b, e)``."""
+        return self.project(self.encoders[m](x))
+
+    def forward(self, *views: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """``(z_joint, [z_1, ..., z_M])`` for complete observations (what the loss needs)."""
+        if len(views) != len(self.encoders):
+            raise ValueError(f"expected {len(self.encoders)} modalities, got {len(views)}")
+        return self.joint_code(views), [self.modality_code(m, x) for m, x in enumerate(views)]
+
+    def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
+        """Code of the present modalities (see the class docstring for the rule), ``(b, e)``.
+
+        ``views`` has one entry per modality; absent ones may be ``None``. ``present`` (indices)
+        defaults to the entries that are not ``None``.
+        """
+        if present is None:
+            present = [m for m, x in enumerate(views) if x is not None]
+        idx = _present_indices(present, len(self.encoders), None)
+        if len(idx) == len(self.encoders):
+            return self.joint_code(views)
+        codes = [self.modality_code(m, views[m]) for m in idx]
+        return nn.functional.normalize(torch.stack(codes).mean(dim=0), dim=1)
+
+
+class FusionAEModule(nn.Module):
+    r"""A multimodal autoencoder: modality encoders, a fusion layer, one code, a decoder each.
+
+    :math:`z = W [f_1(x_1); \dots; f_M(x_M)] + b`, :math:`\hat x_m = d_m(z)`, trained on the
+    reconstruction error of every modality from the complete observation. It has no mechanism
+    for a missing modality: :meth:`encode` feeds zeros in its place (the training mean, as the
+    estimator standardises the inputs), the usual zero-filling of fusion models.
+    """
+
+    def __init__(
+        self,
+        in_dims: Sequence[int],
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        encoders: Sequence[nn.Module] | None = None,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        self.in_dims = in_dims
+        self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
+        self.fuse = nn.Linear(sum(widths), check_positive_int(code_dim, "code_dim"))
+        rev = tuple(reversed(tuple(hidden))) or (64,)
+        self.decoders = nn.ModuleList(MLP(code_dim, d, rev, activation=activation) for d in in_dims)
+
+    def code(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The fused code ``z``, ``(b, e)``."""
+        return self.fuse(torch.cat([f(x) for f, x in zip(self.encoders, views, strict=True)], 1))
+
+    def forward(self, *views: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """``(z, [x_hat_1, ..., x_hat_M])``."""
+        z = self.code(views)
+        return z, [d(z) for d in self.decoders]
+
+    def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
+        """Code with absent modalities replaced by zeros, ``(b, e)``."""
+        if present is None:
+            present = [m for m, x in enumerate(views) if x is not None]
+        idx = _present_indices(present, len(self.encoders), None)
+        b = next(views[m] for m in idx).shape[0]
+        ref = views[idx[0]]
+        filled = [
+            views[m] if m in idx else torch.zeros(b, d, dtype=ref.dtype, device=ref.device)
+            for m, d in enumerate(self.in_dims)
+        ]
+        return self.code(filled)
+
+
+class MVAEModule(nn.Module):
+    r"""The multimodal VAE of Wu & Goodman (2018): a Gaussian expert per modality, multiplied.
+
+    Expert :math:`m` maps :math:`x_m` to :math:`(\mu_m, \log\sigma_m^2)`; the posterior of a
+    subset :math:`S` of modalities is the product of the present experts and the prior expert
+    :math:`\mathcal N(0, I)`, again Gaussian:
+
+    .. math:: \sigma_S^{-2} = 1 + \sum_{m \in S} \sigma_m^{-2}, \qquad
+              \mu_S = \sigma_S^2 \sum_{m \in S} \sigma_m^{-2} \mu_m .
+
+    A missing modality is simply left out of the product, so every subset has a code
+    (:meth:`encode` returns :math:`\mu_S`). Decoders :math:`d_m(z)` reconstruct each modality.
+    """
+
+    def __init__(
+        self,
+        in_dims: Sequence[int],
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        encoders: Sequence[nn.Module] | None = None,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        code_dim = check_positive_int(code_dim, "code_dim")
+        self.in_dims = in_dims
+        self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
+        self.experts = nn.ModuleList(nn.Linear(w, 2 * code_dim) for w in widths)
+        rev = tuple(reversed(tuple(hidden))) or (64,)
+        self.decoders = nn.ModuleList(MLP(code_dim, d, rev, activation=activation) for d in in_dims)
+
+    def posterior(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mu_S, logvar_S)`` of the product of the prior and the experts in ``idx``."""
+        precision = 1.0  # the prior expert N(0, I)
+        weighted = 0.0
+        for m in idx:
+            mu, logvar = self.experts[m](self.encoders[m](views[m])).chunk(2, dim=1)
+            logvar = logvar.clamp(-8.0, 8.0)  # keeps the precisions finite early in training
+            precision = precision + torch.exp(-logvar)
+            weighted = weighted + mu * torch.exp(-logvar)
+        return weighted / precision, -torch.log(precision)
+
+    def elbo_terms(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-sample reconstruction error of *every* modality from subset ``idx``, and the KL."""
+        mu, logvar = self.posterior(views, idx)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparametrisation
+        rec = sum(((d(z) - x) ** 2).sum(dim=1) for d, x in zip(self.decoders, views, strict=True))
+        kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=1)
+        return rec, kl
+
+    def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
+        """The posterior mean ``mu_S`` of the present modalities, ``(b, e)``."""
+        if present is None:
+            present = [m for m, x in enumerate(views) if x is not None]
+        idx = _present_indices(present, len(self.encoders), None)
+        return self.posterior(views, idx)[0]
+
+
+class _MissingModalityModel(ParamsMixin):
+    """What GMC, FusionAE and MVAE share: standardisation, training, codes of any subset."""
+
+    def __init__(
+        self,
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        encoders: Sequence[nn.Module] | None = None,
+        view_names: Sequence[str] | None = None,
+        activation: str = "relu",
+        epochs: int = 30,
+        batch_size: int | None = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        device: str | None = None,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        self.code_dim = code_dim
+        self.hidden = hidden
+        self.encoders = encoders
+        self.view_names = view_names
+        self.activation = activation
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    # subclasses define _build(in_dims, encoders) -> module and _loss(module, batch) -> scalar
+
+    def _names(self, n_views: int) -> list[str] | None:
+        if self.view_names is None:
+            return None
+        names = self.view_names
+        if isinstance(names, str) or not isinstance(names, Sequence):
+            raise TypeError(f"view_names must be a list of str, got {type(names).__name__}")
+        if len(names) != n_views or not all(isinstance(s, str) for s in names):
+            raise ValueError(f"view_names must be {n_views} strings (one per view), got {names!r}")
+        return list(names)
+
+    def fit(self, views, y=None, val_views=None):
+        """Train on complete observations ``[X_1 (n, d_1), ..., X_M (n, d_M)]``; ``y`` unused.
+
+        Returns
+        -------
+        self
+        """
+        views = check_views(views, min_views=2)
+        names = self._names(len(views))
+        if val_views is not None:
+            val_views = check_views(val_views, min_views=2, name="val_views")
+            check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+        self.mean_ = [v.mean(axis=0) for v in views]
+        self.scale_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
+        scaled = [(v - m) / s for v, m, s in zip(views, self.mean_, self.scale_, strict=True)]
+        if val_views is not None:
+            val_views = [
+                (v - m) / s for v, m, s in zip(val_views, self.mean_, self.scale_, strict=True)
+            ]
+        encoders = None
+        if self.encoders is not None:
+            if isinstance(self.encoders, nn.Module) and not isinstance(
+                self.encoders, nn.ModuleList
+            ):
+                raise TypeError(
+                    "encoders must be a list of torch.nn.Module (one per modality), got a "
+                    f"single {type(self.encoders).__name__}"
+                )
+            if not isinstance(self.encoders, (list, tuple, nn.ModuleList)):
+                raise TypeError(
+                    "encoders must be a list of torch.nn.Module (one per modality), got "
+                    f"{type(self.encoders).__name__}"
+                )
+            encoders = copy.deepcopy(list(self.encoders))  # the caller's modules stay untouched
+        if self.random_state is not None:
+            torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
+            for enc in encoders or []:  # a fresh, seeded initialisation of custom encoders
+                for layer in enc.modules():
+                    if hasattr(layer, "reset_parameters"):
+                        layer.reset_parameters()
+        module = self._build([v.shape[1] for v in views], encoders)
+        self.device_ = resolve_device(self.device)
+        self.history_ = train(
+            module,
+            self._loss,
+            scaled,
+            val_views=val_views,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            device=self.device_,
+            random_state=self.random_state,
+            progress=self.progress,
+        )
+        self.module_ = module
+        self.n_features_in_ = [v.shape[1] for v in views]
+        self.view_names_ = names
+        return self
+
+    def transform(self, views, present=None) -> np.ndarray:
+        """Codes ``(n, code_dim)`` (float64) of the present modalities of (new) samples.
+
+        Parameters
+        ----------
+        views : list with one entry per modality
+            ``(n, d_m)`` arrays; an absent modality may be ``None``.
+        present : list of int or str, optional
+            The modalities to use (indices, or names when ``view_names`` was given); default:
+            the entries of ``views`` that are not ``None``. All present: the complete code.
+
+        Returns
+        -------
+        ndarray (n, code_dim)
+        """
+        check_is_fitted(self, "module_")
+        n_mod = len(self.n_features_in_)
+        if not isinstance(views, (list, tuple)):
+            raise TypeError(
+                f"views must be a list with one entry per modality ({n_mod}); use None for an "
+                f"absent one; got {type(views).__name__}"
+            )
+        if len(views) != n_mod:
+            raise ValueError(
+                f"views must have one entry per modality ({n_mod}, None for an absent one), "
+                f"got {len(views)}"
+            )
+        if present is None:
+            present = [m for m, v in enumerate(views) if v is not None]
+            if not present:
+                raise ValueError("every entry of views is None: at least one must be present")
+        idx = _present_indices(present, n_mod, self.view_names_)
+        missing = [m for m in idx if views[m] is None]
+        if missing:
+            raise ValueError(f"modalities {missing} are listed in present but views holds None")
+        arrays = check_views([views[m] for m in idx], min_views=1)
+        for m, a in zip(idx, arrays, strict=True):
+            if a.shape[1] != self.n_features_in_[m]:
+                raise ValueError(
+                    f"views[{m}] has {a.shape[1]} features, the model was fitted with "
+                    f"{self.n_features_in_[m]}"
+                )
+        dtype = next(self.module_.parameters()).dtype
+        tensors: list[torch.Tensor | None] = [None] * n_mod
+        for m, a in zip(idx, arrays, strict=True):
+            scaled = (a - self.mean_[m]) / self.scale_[m]
+            tensors[m] = torch.as_tensor(scaled, dtype=dtype).to(self.device_)
+        self.module_.eval()
+        with torch.no_grad():
+            z = self.module_.encode(tensors, idx)
+        return z.cpu().numpy().astype(np.float64)
+
+    def fit_transform(self, views, y=None, val_views=None) -> np.ndarray:
+        """``fit(views)`` then the complete codes of ``views``."""
+        return self.fit(views, val_views=val_views).transform(views)
+
+
+class GMC(_MissingModalityModel):
+    r"""Geometric Multimodal Contrastive learning (GMC) of ``M >= 2`` modalities.
+
+    A :class:`GMCModule` (modality encoders :math:`f_m`, a joint encoder :math:`f_{1:M}`, a shared
+    head :math:`g`, unit-norm codes) trained on :func:`mmlib.losses.gmc_loss`: for every
+    modality, NT-Xent between the joint code and the modality's code,
+
+    .. math:: \mathcal L_{\text{GMC}} = \sum_{m=1}^M \ell_m\big(z_{1:M}, z_m; \tau\big),
+
+    which pulls each modality's code onto the joint code of the same sample (geometric
+    alignment) and away from the other samples' codes. No label is used. :meth:`transform` gives
+    the code of any subset of modalities: the joint code when all are present, :math:`z_m` for
+    one, the normalised mean of the present :math:`z_m` otherwise (the official code's rule).
+
+    Parameters
+    ----------
+    code_dim : int, default 32
+        Dimension of the codes (64 in the paper's MHD experiment).
+    hidden : sequence of int, default (128, 64)
+        Widths of the MLP modality encoders (the last one is the intermediate dimension).
+    head_hidden : sequence of int, default (64,)
+        Hidden widths of the shared projection head.
+    encoders : list of torch.nn.Module, optional
+        One custom encoder per modality (flat rows in, ``(b, h)`` out), e.g. a small CNN for an
+        image; replaces ``hidden``. They are deep-copied (and re-initialised under
+        ``random_state``), so the same list can be given to several models.
+    temperature : float > 0, default 0.1
+        :math:`\tau` of the loss (0.1 in the paper).
+    view_names : list of str, optional
+        Modality names, so that ``transform(..., present=["image"])`` works.
+    activation, epochs, batch_size, lr, weight_decay
+        Training settings (:func:`mmlib.training.train`, Adam).
+    device : str, optional
+        ``None``: CUDA when available, else CPU.
+    random_state : int or None, default 0
+    progress : bool, optional
+        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+
+    Attributes
+    ----------
+    module_ : GMCModule
+    history_ : mmlib.training.History
+    mean_, scale_ : list of ndarray
+        Per-modality standardisation learned on the training data.
+    n_features_in_ : list of int
+    view_names_ : list of str or None
+    device_ : torch.device
+
+    References
+    ----------
+    P. Poklukar, M. Vasco, H. Yin, F. S. Melo, A. Paiva, D. Kragic. Geometric multimodal
+    contrastive representation learning. ICML 2022.
+    """
+
+    def __init__(
+        self,
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        head_hidden: Sequence[int] = (64,),
+        encoders: Sequence[nn.Module] | None = None,
+        temperature: float = 0.1,
+        view_names: Sequence[str] | None = None,
+        activation: str = "relu",
+        epochs: int = 30,
+        batch_size: int | None = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        device: str | None = None,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        super().__init__(
+            code_dim=code_dim,
+            hidden=hidden,
+            encoders=encoders,
+            view_names=view_names,
+            activation=activation,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            device=device,
+            random_state=random_state,
+            progress=progress,
+        )
+        self.head_hidden = head_hidden
+        self.temperature = temperature
+
+    def _build(self, in_dims, encoders):
+        check_positive_float(self.temperature, "temperature")
+        return GMCModule(
+            in_dims, self.code_dim, self.hidden, self.head_hidden, encoders, self.activation
+        )
+
+    def _loss(self, module, batch):
+        joint, codes = module(*batch)
+        return gmc_loss(joint, codes, temperature=self.temperature)
+
+
+class FusionAE(_MissingModalityModel):
+    r"""Baseline: a multimodal autoencoder whose code fuses all modalities (no contrast).
+
+    A :class:`FusionAEModule` trained to reconstruct every (standardised) modality from the fused
+    code of the complete observation, :math:`\sum_m \lVert d_m(z) - x_m \rVert^2`. At test time a
+    missing modality is zero-filled (its training mean). Parameters as in :class:`GMC` (no
+    ``temperature``, ``head_hidden``).
+    """
+
+    def _build(self, in_dims, encoders):
+        return FusionAEModule(in_dims, self.code_dim, self.hidden, encoders, self.activation)
+
+    def _loss(self, module, batch):
+        _, recon = module(*batch)
+        return sum(((r - x) ** 2).sum(dim=1).mean() for r, x in zip(recon, batch, strict=True))
+
+
+class MVAE(_MissingModalityModel):
+    r"""Baseline: the product-of-experts multimodal VAE (Wu & Goodman, 2018).
+
+    A :class:`MVAEModule` trained with the MVAE's sub-sampled ELBO: the negative ELBO of the
+    complete observation plus that of each single modality (each reconstructing all
+    modalities), :math:`\sum_{S \in \{1:M, \{1\}, \dots, \{M\}\}} \mathbb E\big[\sum_m
+    \lVert d_m(z) - x_m\rVert^2\big] + \beta\,\mathrm{KL}(q(z \mid x_S)\,\Vert\,\mathcal N(0, I))`
+    (a Gaussian likelihood of fixed variance). The code of a subset is the posterior mean.
+
+    Parameters
+    ----------
+    beta : float > 0, default 1.0
+        Weight of the KL terms. The other parameters are those of :class:`GMC` (without
+        ``temperature`` and ``head_hidden``).
+
+    References
+    ----------
+    M. Wu, N. Goodman. Multimodal generative models for scalable weakly-supervised learning.
+    NeurIPS 2018.
+    """
+
+    def __init__(
+        self,
+        code_dim: int = 32,
+        hidden: Sequence[int] = (128, 64),
+        encoders: Sequence[nn.Module] | None = None,
+        beta: float = 1.0,
+        view_names: Sequence[str] | None = None,
+        activation: str = "relu",
+        epochs: int = 30,
+        batch_size: int | None = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        device: str | None = None,
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        super().__init__(
+            code_dim=code_dim,
+            hidden=hidden,
+            encoders=encoders,
+            view_names=view_names,
+            activation=activation,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            device=device,
+            random_state=random_state,
+            progress=progress,
+        )
+        self.beta = beta
+
+    def _build(self, in_dims, encoders):
+        check_positive_float(self.beta, "beta")
+        return MVAEModule(in_dims, self.code_dim, self.hidden, encoders, self.activation)
+
+    def _loss(self, module, batch):
+        subsets = [list(range(len(batch)))] + [[m] for m in range(len(batch))]
+        total = 0.0
+        for idx in subsets:
+            rec, kl = module.elbo_terms(batch, idx)
+            total = total + (rec + self.beta * kl).mean()
+        return total
