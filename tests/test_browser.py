@@ -131,8 +131,6 @@ KNOWN_TOO_WIDE = {
     "book/fusion.html": ["equation-fusion-early-late", "equation-fusion-prod-mlp"],
     "book/interpretability.html": ["equation-interp-ig"],
     "book/api.html": ["(unnumbered)"],
-    "book/data.html": ["code cell 21"],
-    "book/benchmarks.html": ["code cell 6"],
 }
 
 
