@@ -123,14 +123,10 @@ def browser(site):
         browser.close()
 
 
-# Too wide at 1280 px in the merged book of 2026-11-30 and not fixed yet (issue #11's width rule for
-# the new chapters, the API page's docstring maths and two hidden code cells). Each entry is a known
-# defect to fix and then remove; anything else that is too wide fails the test.
+# Too wide at 1280 px in the merged book of 2026-11-30 and not fixed yet (issue #11's width rule:
+# two hidden code cells). Each entry is a known defect to fix and then remove; anything else that
+# is too wide fails the test.
 KNOWN_TOO_WIDE = {
-    "book/mmv.html": ["equation-mmv-milnce", "code cell 3 ", "code cell 12 ", "code cell 14 "],
-    "book/fusion.html": ["equation-fusion-early-late", "equation-fusion-prod-mlp"],
-    "book/interpretability.html": ["equation-interp-ig"],
-    "book/api.html": ["(unnumbered)"],
     "book/data.html": ["code cell 21"],
     "book/benchmarks.html": ["code cell 6"],
 }
