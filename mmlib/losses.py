@@ -214,10 +214,12 @@ def cca_correlations(
 
     .. math::
 
-        \Sigma_{12} = \tfrac{1}{n-1} \bar H_1^\top \bar H_2, \qquad
-        C_{jj} = \tfrac{1}{n-1} \bar H_j^\top \bar H_j, \qquad
-        \Sigma_{jj} = C_{jj} + \Big(\frac{r_j}{1 - r_j} + \varepsilon\Big)
-                      \frac{\operatorname{tr}(C_{jj})}{o_j} I,
+        \begin{aligned}
+        \Sigma_{12} &= \tfrac{1}{n-1} \bar H_1^\top \bar H_2, \qquad
+        C_{jj} = \tfrac{1}{n-1} \bar H_j^\top \bar H_j, \\
+        \Sigma_{jj} &= C_{jj} + \Big(\frac{r_j}{1 - r_j} + \varepsilon\Big)
+                       \frac{\operatorname{tr}(C_{jj})}{o_j} I,
+        \end{aligned}
 
     the canonical correlations are the singular values of
     :math:`T = \Sigma_{11}^{-1/2} \Sigma_{12} \Sigma_{22}^{-1/2}`. They are computed from
@@ -272,9 +274,11 @@ def cca_loss(
 
     .. math::
 
-        \mathcal{L}_{\text{sum}}(H_1, H_2) = -\sum_{i=1}^{k} \sigma_i(T), \qquad
-        \mathcal{L}_{\text{squared}}(H_1, H_2) = -\sum_{i=1}^{k} \sigma_i(T)^2, \qquad
-        T = \Sigma_{11}^{-1/2} \Sigma_{12} \Sigma_{22}^{-1/2}
+        \begin{aligned}
+        \mathcal{L}_{\text{sum}}(H_1, H_2) &= -\sum_{i=1}^{k} \sigma_i(T), \\
+        \mathcal{L}_{\text{squared}}(H_1, H_2) &= -\sum_{i=1}^{k} \sigma_i(T)^2, \\
+        T &= \Sigma_{11}^{-1/2} \Sigma_{12} \Sigma_{22}^{-1/2}
+        \end{aligned}
 
     With ``n_components=None`` (all correlations) ``"sum"`` is minus the trace (nuclear) norm
     :math:`\|T\|_* = \operatorname{tr}\big((T^\top T)^{1/2}\big)`, the "total correlation" of

@@ -435,10 +435,12 @@ class TensorFusion(_Fusion):
     r"""Tensor Fusion (Zadeh et al., 2017): a linear map of the outer product of ``[1, h_m]``.
 
     .. math::
-       z = \begin{bmatrix} 1 \\ h_1 \end{bmatrix} \otimes \cdots \otimes
-           \begin{bmatrix} 1 \\ h_M \end{bmatrix}
-           \in \mathbb R^{(d_1 + 1) \times \cdots \times (d_M + 1)},
-       \qquad f(h_1, \dots, h_M) = W^\top \operatorname{vec}(z) + b .
+       \begin{aligned}
+       z &= \begin{bmatrix} 1 \\ h_1 \end{bmatrix} \otimes \cdots \otimes
+            \begin{bmatrix} 1 \\ h_M \end{bmatrix}
+            \in \mathbb R^{(d_1 + 1) \times \cdots \times (d_M + 1)}, \\
+       f(h_1, \dots, h_M) &= W^\top \operatorname{vec}(z) + b .
+       \end{aligned}
 
     Because of the appended 1, :math:`z` holds the constant, every unimodal vector, every
     pairwise (bimodal) product, ..., and the full M-way product, each in its own block of

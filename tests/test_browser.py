@@ -123,22 +123,6 @@ def browser(site):
         browser.close()
 
 
-# Too wide at 1280 px in the merged book of 2026-11-30 and not fixed yet (issue #11's width rule for
-# the new chapters, the API page's docstring maths and two hidden code cells). Each entry is a known
-# defect to fix and then remove; anything else that is too wide fails the test.
-KNOWN_TOO_WIDE = {
-    "book/mmv.html": ["equation-mmv-milnce", "code cell 3 ", "code cell 12 ", "code cell 14 "],
-    "book/fusion.html": ["equation-fusion-early-late", "equation-fusion-prod-mlp"],
-    "book/interpretability.html": ["equation-interp-ig"],
-    "book/api.html": ["(unnumbered)"],
-}
-
-
-def _unknown(page_path: str, problems: list[str]) -> list[str]:
-    known = KNOWN_TOO_WIDE.get(page_path, [])
-    return [p for p in problems if not any(k in p for k in known)]
-
-
 @pytest.mark.parametrize("page_path", _pages())
 def test_page_renders(site, browser, page_path):
     _, base = site
@@ -162,11 +146,11 @@ def test_page_renders(site, browser, page_path):
         rendered = page.locator(".math mjx-container").count()
         assert rendered >= n_math, f"{page_path}: {rendered} of {n_math} math elements rendered"
         assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported a TeX error"
-        wide = _unknown(page_path, page.evaluate(WIDE_EQUATIONS_JS))
+        wide = page.evaluate(WIDE_EQUATIONS_JS)
         assert not wide, f"{page_path}: display equations wider than the column: " + "; ".join(wide)
 
     # code cells: no input block that scrolls sideways at this width
-    scrolling = _unknown(page_path, page.evaluate(SCROLLING_CODE_JS))
+    scrolling = page.evaluate(SCROLLING_CODE_JS)
     assert not scrolling, f"{page_path}: code cells scroll sideways: " + "; ".join(scrolling)
 
     # plotly: every figure div must have drawn its SVG
