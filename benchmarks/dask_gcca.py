@@ -227,6 +227,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--check-rows", type=int, default=FULL["check_rows"])
     parser.add_argument("--quick", action="store_true", help="a smoke test (QUICK sizes)")
+    parser.add_argument(
+        "--name", default="dask", help="write results/<name>.md and .json (default: dask)"
+    )
     args = parser.parse_args()
     from benchmarks import harness
 
@@ -239,7 +242,7 @@ def main() -> None:
     )
     out = RESULTS / "quick" if args.quick else RESULTS
     text = markdown(doc)
-    harness.write_results(out, "dask", doc, text)
+    harness.write_results(out, args.name, doc, text)
     print(text)
 
 
