@@ -710,13 +710,29 @@ def _thread_sweep_markdown(sweep: list[dict], busy: float) -> list[str]:
                 f"- {widths}: the ratio is {r0:.1f}x at {t0} thread(s) and {r1:.1f}x at "
                 f"{t1} ({r1 / r0:.2f} times the one-thread ratio)."
             )
+    times = {(r["impl"], _widths(r["widths"]), r["threads"]): r.get("seconds") for r in sweep}
+    counts = sorted({r["threads"] for r in sweep})
+    if len(counts) >= 2:
+        t0, t1 = counts[0], counts[-1]
+        for impl in ("mmlib CCA", "scikit-learn CCA"):
+            factors = [
+                f"x{times[(impl, w, t1)] / times[(impl, w, t0)]:.2f} at {w}"
+                for w in ratios
+                if times.get((impl, w, t0)) and times.get((impl, w, t1))
+            ]
+            if factors:
+                lines.append(
+                    f"- {impl}: going from {t0} to {t1} threads changed its time by "
+                    + ", ".join(factors)
+                    + " (below 1: faster)."
+                )
     lines += [
         "",
-        "Why it moves: mmlib's fit is a handful of large matrix products (the covariances, "
-        "one small SVD), which BLAS splits across threads; scikit-learn's NIPALS fit is a "
-        "Python loop of matrix-vector products and deflations per component, which a second "
-        "thread barely speeds up. So the ratio grows with the thread count, and a ratio is "
-        "only meaningful with the thread count beside it.",
+        "Why it moves: scikit-learn's NIPALS fit is a Python loop of small matrix-vector "
+        "products and deflations for each component, which a second BLAS thread cannot split "
+        "profitably (every call pays the threads' synchronisation); mmlib's fit is a few matrix "
+        "products and one small SVD, where a second thread helps only once the matrices are "
+        "large. A speed ratio is therefore only meaningful with the thread count beside it.",
         "",
     ]
     return lines
