@@ -155,24 +155,31 @@ class _MomentAccumulator:
         self.comoment = np.zeros((dim, dim))
         self.scales: list[float] | None = None
 
-    # rows per block when forming the co-moment: the centred copy stays ~64 MiB, whatever n is
-    block_bytes = 64 * 2**20
+    # rows per block when forming the co-moment: the centred block (about 1 MiB) stays in the
+    # CPU cache between being written and being multiplied, so the data are read from memory
+    # once; at least 256 rows, so each product still does enough work per block
+    block_bytes = 2**20
+    min_block_rows = 256
 
     def update(self, views: Sequence[np.ndarray]) -> None:
         if self.scales is None:
             self.scales = [_power_of_two_scale(v, f"views[{j}]") for j, v in enumerate(views)]
         n_b = views[0].shape[0]
-        # scaled block by block (no scaled copy of the views): c (x - mean) = c x - c mean
-        scale = np.concatenate(
-            [np.full(d, c) for d, c in zip(self.n_features, self.scales, strict=True)]
-        )
+        slices = self.slices()
         with np.errstate(over="ignore", invalid="ignore"):  # checked below, with a message
-            mean_b = np.concatenate([v.mean(axis=0) for v in views]) * scale
+            # c (x - mean) = c x - c mean, exactly (c is a power of two): scaled, then centred
+            means = [v.mean(axis=0) * c for v, c in zip(views, self.scales, strict=True)]
+            mean_b = np.concatenate(means)
             dim = mean_b.shape[0]
-            rows = max(1, self.block_bytes // (8 * dim))
+            rows = max(1, min(n_b, max(self.min_block_rows, self.block_bytes // (8 * dim))))
+            buffer = np.empty((rows, dim))  # reused: no (n, D) centred copy is ever made
             M_b = np.zeros((dim, dim))
             for start in range(0, n_b, rows):
-                block = np.hstack([v[start : start + rows] for v in views]) * scale - mean_b
+                block = buffer[: min(rows, n_b - start)]
+                for v, mu, c, s in zip(views, means, self.scales, slices, strict=True):
+                    part = block[:, s]
+                    np.multiply(v[start : start + block.shape[0]], c, out=part)
+                    part -= mu
                 M_b += block.T @ block
         self._merge_moments(n_b, mean_b, M_b)
 
