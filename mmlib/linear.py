@@ -109,7 +109,7 @@ _MAX_EXPONENT = 1000
 
 def _power_of_two_scale(view: np.ndarray, name: str) -> float:
     """``2**-e`` with ``max |view|`` in ``[0.5, 1) * 2**e``: exact, and no overflow in ``X^T X``."""
-    top = float(np.max(np.abs(view)))
+    top = max(float(np.max(view)), -float(np.min(view)))  # max |view|, without an abs() copy
     if top == 0.0:
         return 1.0
     exponent = int(np.frexp(top)[1])
