@@ -158,18 +158,25 @@ def run(
     """
     from threadpoolctl import threadpool_limits
 
+    from benchmarks import harness
+
     cfg = QUICK if quick else FULL
     rows, chunk = rows or cfg["rows"], chunk or cfg["chunk"]
     check_rows = check_rows or cfg["check_rows"]
     err = exactness(check_rows, max(1, chunk // 4))
     log(f"dask: exactness at {check_rows:,} rows: max |dask - in memory| = {err:.1e}")
+    # the CPU time other programs took during each half: the machine's busy time minus this
+    # process's and its children's (the workers are children, counted once the cluster closes)
     load_before = os.getloadavg()
-    dask_res = run_dask(rows, chunk, workers)
+    with harness.OthersMonitor() as dask_others:
+        dask_res = run_dask(rows, chunk, workers)
     load_between = os.getloadavg()
     log(f"dask: {dask_res['seconds']:.1f} s, worker peaks {dask_res['worker_peak_gib']} GiB")
-    with threadpool_limits(workers):
+    with threadpool_limits(workers), harness.OthersMonitor() as loop_others:
         loop_res = run_loop(rows, chunk)
     load_after = os.getloadavg()
+    dask_res["others_cpu_share"] = dask_others.share
+    loop_res["others_cpu_share"] = loop_others.share
     log(f"dask: partial_fit loop {loop_res['seconds']:.1f} s")
     agree = float(np.max(np.abs(np.subtract(dask_res["eigenvalues"], loop_res["eigenvalues"]))))
     return {
@@ -200,6 +207,11 @@ def markdown(doc: dict) -> str:
     dask_res, loop_res, ratio = doc["dask"], doc["loop"], doc["ratio_dask_over_loop"]
     peak = max(dask_res["worker_peak_gib"])
     load = {k: ", ".join(f"{x:.1f}" for x in v) for k, v in doc["load_average_1_5_15"].items()}
+
+    def others(res: dict) -> str:
+        share = res.get("others_cpu_share")
+        return "not measured" if share is None else f"{share:.1%}"
+
     return f"""# GCCA on Dask: {doc["rows"]:,} rows x ({doc["views"]}), {workers}-worker LocalCluster
 
 Measured {doc["date"]} on {doc["machine"]} (`benchmarks/dask_gcca.py`). Chunks of
@@ -212,8 +224,10 @@ Measured {doc["date"]} on {doc["machine"]} (`benchmarks/dask_gcca.py`). Chunks o
 
 - ratio Dask / loop: **{ratio:.2f}** (goal <= 1.5); worker peak **{peak:.2f} GiB** (goal <= 2 GiB)
 - load average (1, 5, 15 min) before the Dask run {load["before dask"]}, after it
-  {load["after dask"]}, after the loop {load["after loop"]} (2 cores: above 2 means other work
-  shared them)
+  {load["after dask"]}, after the loop {load["after loop"]} (the Dask run alone keeps about
+  {workers + 1} busy: its workers and the client, which runs the scheduler)
+- share of the CPUs used by other programs: {others(dask_res)} during the Dask run,
+  {others(loop_res)} during the loop
 - eigenvalues, Dask vs loop: max |difference| {doc["eigenvalues_dask_vs_loop"]:.1e}
 - Dask fit vs in-memory fit at {doc["exactness_rows"]:,} rows: max |difference| of eigenvalues
   and weights {doc["exactness_max_abs"]:.1e}
