@@ -11,7 +11,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Within", "glue", "in_book_build", "print_key_numbers", "within"]
+__all__ = [
+    "Comparison",
+    "Within",
+    "compare",
+    "glue",
+    "in_book_build",
+    "print_key_numbers",
+    "within",
+]
 
 # what tests/nbval_sanitize.cfg replaces by <value>: the measured number in front of this marker
 WITHIN_MARK = "ok, within"
@@ -127,6 +135,165 @@ def print_key_numbers(numbers: Mapping[str, float | Within], digits: int = 3) ->
         if not math.isfinite(value):
             raise ValueError(f"key number {key!r} is {value}: pin a finite result")
         print(f"{str(key):<{width}}  {_fixed(value, digits)}")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The verdict of :func:`compare` on two methods' per-seed results.
+
+    Attributes
+    ----------
+    name_a, name_b : str
+        The two methods, as they should read in a sentence.
+    diff : float
+        Mean of A minus mean of B (for paired results: the mean of the per-seed differences).
+    se : float
+        Standard error of ``diff``.
+    low, high : float
+        The 95% confidence interval of ``diff`` (Student's t).
+    n : int
+        Number of seeds (pairs when ``paired``; the smaller group otherwise).
+    paired : bool
+        Whether A and B were paired by seed.
+    verdict : {"A", "B", "tie"}
+        Which method is ahead on the measure: "A" when the interval lies above 0 (or below 0 with
+        ``higher_is_better=False``), "B" when it lies on the other side, "tie" when it contains 0.
+    """
+
+    name_a: str
+    name_b: str
+    diff: float
+    se: float
+    low: float
+    high: float
+    n: int
+    paired: bool
+    verdict: str
+
+    @property
+    def winner(self) -> str | None:
+        """The name of the method ahead, or None for a tie."""
+        return {"A": self.name_a, "B": self.name_b}.get(self.verdict)
+
+    def sentence(self, measure: str, digits: int = 3) -> str:
+        """One plain sentence for the prose: who is ahead on ``measure``, by how much, on what evidence.
+
+        The gap is printed as ``diff ± 95% half-width`` so a reader sees the interval the verdict
+        rests on; a tie is called a tie whichever way the mean difference points.
+        """
+        if not isinstance(measure, str) or not measure:
+            raise TypeError(f"measure must be a non-empty string, got {measure!r}")
+        half = (self.high - self.low) / 2
+        gap = f"{abs(self.diff):.{digits}f} ± {half:.{digits}f}"
+        how = f"{'paired over' if self.paired else 'over'} {self.n} seeds"
+        if self.winner is None:
+            return (
+                f"{self.name_a} and {self.name_b} tie on {measure}: the difference, "
+                f"{self.diff:+.{digits}f} ± {half:.{digits}f} ({how}), is within the rule."
+            )
+        loser = self.name_b if self.verdict == "A" else self.name_a
+        return f"{self.winner} is ahead of {loser} on {measure} by {gap} ({how})."
+
+
+def compare(
+    a,
+    b,
+    name_a: str = "A",
+    name_b: str = "B",
+    paired: bool = True,
+    higher_is_better: bool = True,
+) -> Comparison:
+    r"""The book's one evidence rule: is method A ahead of method B, given per-seed results?
+
+    A difference counts only when its 95% confidence interval excludes zero:
+
+    .. math::
+
+        \bar d \pm t_{0.975,\,\nu}\,\mathrm{SE}(\bar d).
+
+    With ``paired=True`` (the same seeds, hence the same data split and initialisation, for both
+    methods) :math:`d_s = a_s - b_s`, :math:`\mathrm{SE} = \mathrm{sd}(d)/\sqrt{n}` and
+    :math:`\nu = n - 1`: the paired t-test. Unpaired, :math:`\bar d = \bar a - \bar b` with
+    Welch's standard error and degrees of freedom. A gap inside the interval is a tie, whichever way
+    it points. With 3 seeds the interval is wide (:math:`t_{0.975,2} = 4.30`): that is the honest
+    price of 3 seeds.
+
+    Parameters
+    ----------
+    a, b : sequence of float
+        Per-seed results of the two methods, at least 2 each (equal length and seed order when paired).
+    name_a, name_b : str
+        How the two methods read in a sentence.
+    paired : bool
+        Pair ``a[s]`` with ``b[s]`` (default). Use False only when the seeds do not correspond.
+    higher_is_better : bool
+        False for losses, ranks and errors: then the lower mean is ahead.
+
+    Returns
+    -------
+    Comparison
+    """
+    from scipy import stats
+
+    a = _per_seed(a, "a")
+    b = _per_seed(b, "b")
+    for label, name in (("name_a", name_a), ("name_b", name_b)):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{label} must be a non-empty string, got {name!r}")
+    if not isinstance(paired, bool) or not isinstance(higher_is_better, bool):
+        raise TypeError("paired and higher_is_better must be True or False")
+    if paired:
+        if len(a) != len(b):
+            raise ValueError(
+                f"paired results need one value per seed in each: a has {len(a)}, b has {len(b)}"
+            )
+        d = [x - y for x, y in zip(a, b, strict=True)]
+        n = len(d)
+        diff = math.fsum(d) / n
+        se = _sd(d) / math.sqrt(n)
+        dof = n - 1
+    else:
+        va, vb = _sd(a) ** 2 / len(a), _sd(b) ** 2 / len(b)
+        diff = math.fsum(a) / len(a) - math.fsum(b) / len(b)
+        se = math.sqrt(va + vb)
+        n = min(len(a), len(b))
+        # Welch-Satterthwaite; with no spread at all the interval is the point itself
+        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1
+    half = float(stats.t.ppf(0.975, dof)) * se
+    low, high = diff - half, diff + half
+    if low > 0:
+        verdict = "A" if higher_is_better else "B"
+    elif high < 0:
+        verdict = "B" if higher_is_better else "A"
+    else:
+        verdict = "tie"
+    return Comparison(name_a, name_b, diff, se, low, high, n, paired, verdict)
+
+
+def _per_seed(values, label: str) -> list[float]:
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise TypeError(
+            f"{label} must be a sequence of per-seed numbers, got {type(values).__name__}"
+        )
+    out = []
+    for v in values:
+        if isinstance(v, bool):
+            raise TypeError(f"{label} holds a bool; give the per-seed numbers")
+        try:
+            v = float(v)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{label} holds {v!r}, not a number") from err
+        if not math.isfinite(v):
+            raise ValueError(f"{label} holds {v}: every per-seed result must be finite")
+        out.append(v)
+    if len(out) < 2:
+        raise ValueError(f"{label} has {len(out)} result(s): a comparison needs at least 2 seeds")
+    return out
+
+
+def _sd(x: list[float]) -> float:
+    mean = math.fsum(x) / len(x)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in x) / (len(x) - 1))
 
 
 def _fixed(value: float, digits: int) -> str:
