@@ -34,7 +34,9 @@ __all__ = [
     "check_seed",
     "check_tensor_views",
     "check_views",
+    "refuse_meta",
     "to_numpy",
+    "unit_scale",
 ]
 
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
@@ -228,6 +230,40 @@ def to_numpy(X: Any, *, name: str = "X") -> Any:
     return X.cpu().numpy()
 
 
+def unit_scale(A: Any, axis: int = -1) -> Any:
+    """``A`` times powers of two that bring each row (``axis=-1``) or column to max ``|.|`` ~ 1.
+
+    The one rescaling of every scale-free result of mmlib (cosine similarities, unit-norm codes,
+    correlations): multiplying by a power of two is exact, so ordinary data give bitwise the same
+    result afterwards, while rows of magnitude 1e300 or 1e-300 no longer overflow or underflow in
+    their norms. Works on numpy arrays and on torch tensors (the factors are constants: no
+    gradient flows through them, and the tensor keeps its dtype, device and graph). A row of
+    zeros is left as it is.
+    """
+    if _is_tensor(A):
+        import torch
+
+        top = A.detach().abs().amax(dim=axis, keepdim=True)
+        exponent = torch.frexp(torch.where(top > 0, top, torch.ones_like(top)))[1]
+        # two factors, each a representable power of two (2**-e alone can overflow, e.g. for
+        # a subnormal float64 row); both multiplications are exact
+        half = torch.div(-exponent, 2, rounding_mode="floor")
+        two = torch.tensor(2.0, dtype=A.dtype, device=A.device)
+        return A * torch.pow(two, half.to(A.dtype)) * torch.pow(two, (-exponent - half).to(A.dtype))
+    top = np.max(np.abs(A), axis=axis, keepdims=True)
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
+    return np.ldexp(A, -exponent)
+
+
+def refuse_meta(x: Any, name: str) -> None:
+    """A ``ValueError`` naming ``name`` when ``x`` is a torch tensor on the ``meta`` device."""
+    if _is_tensor(x) and getattr(getattr(x, "device", None), "type", "cpu") == "meta":
+        raise ValueError(
+            f"{name} is a tensor on the 'meta' device, which has a shape but no values; "
+            "create it on 'cpu' or 'cuda'"
+        )
+
+
 def check_tensor_views(views: Any, *, min_views: int = 2, name: str = "views") -> list:
     """Validate a list of torch tensors of shape ``(n_samples, n_features_j)``.
 
@@ -266,6 +302,7 @@ def check_tensor_views(views: Any, *, min_views: int = 2, name: str = "views") -
             raise TypeError(
                 f"{label} must be a floating-point tensor, got dtype {view.dtype}; use .float()"
             )
+        refuse_meta(view, label)
         if view.ndim != 2:
             hint = " Use x.reshape(-1, 1) for a single feature." if view.ndim == 1 else ""
             raise ValueError(

@@ -52,6 +52,8 @@ from mmlib._checks import (
     check_positive_float,
     check_reg,
     check_tensor_views,
+    refuse_meta,
+    unit_scale,
 )
 
 __all__ = ["OBJECTIVES", "cca_correlations", "cca_loss", "gcca_loss", "gcca_solution"]
@@ -475,6 +477,7 @@ def _check_codes(z: torch.Tensor, name: str, ndim: tuple[int, ...]) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
     if not z.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {z.dtype}")
+    refuse_meta(z, name)
     if z.ndim not in ndim:
         shapes = " or ".join({2: "(batch, dim)", 3: "(batch, n_positives, dim)"}[d] for d in ndim)
         raise ValueError(f"{name} must have shape {shapes}, got shape {tuple(z.shape)}")
@@ -489,7 +492,9 @@ def _check_temperature(temperature) -> float:
 
 
 def _unit(z: torch.Tensor) -> torch.Tensor:
-    # a zero vector stays zero instead of becoming NaN
+    # rows rescaled by powers of two first (exact): norms of codes x1e300 or x1e-300 would
+    # overflow or underflow; a zero vector stays zero instead of becoming NaN
+    z = unit_scale(z)
     return z / z.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(z.dtype).tiny ** 0.5)
 
 
@@ -564,6 +569,9 @@ def mil_nce(
     tau = _check_temperature(temperature)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    out_dtype = z.dtype
+    common = torch.promote_types(z.dtype, bags.dtype)  # mixed dtypes: compute in the wider
+    z, bags = z.to(common), bags.to(common)
     if normalize:
         z, bags = _unit(z), _unit(bags)
     b, k = bags.shape[:2]
@@ -577,7 +585,7 @@ def mil_nce(
     col = torch.logsumexp(s.masked_fill(eye, -torch.inf), dim=(0, 2))
     numerator = torch.logsumexp(positives, dim=1)
     denominator = torch.logaddexp(row, col)
-    return (denominator - numerator).mean()
+    return (denominator - numerator).mean().to(out_dtype)
 
 
 def nce(
@@ -629,13 +637,16 @@ def nce(
     tau = _check_temperature(temperature)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    out_dtype = z1.dtype
+    common = torch.promote_types(z1.dtype, z2.dtype)  # mixed dtypes: compute in the wider
+    z1, z2 = z1.to(common), z2.to(common)
     if normalize:
         z1, z2 = _unit(z1), _unit(z2)
     s = z1 @ z2.T / tau  # s[i, j] = z1_i . z2_j / tau
     eye = torch.eye(s.shape[0], dtype=torch.bool, device=s.device)
     # each row of [s | s^T] holds the positive twice: mask one copy out
     both = torch.cat([s, s.T.masked_fill(eye, -torch.inf)], dim=1)
-    return (torch.logsumexp(both, dim=1) - s.diagonal()).mean()
+    return (torch.logsumexp(both, dim=1) - s.diagonal()).mean().to(out_dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -683,7 +694,8 @@ def _nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, tau: float) -> torch.Tensor:
     b = z_a.shape[0]
     if b < 2:
         raise ValueError(f"a contrastive loss needs a batch of at least 2 samples, got {b}")
-    u = torch.nn.functional.normalize(torch.cat([z_a, z_b]), dim=1)
+    # rows rescaled by powers of two first (exact): codes x1e300 or x1e-300 keep their norms
+    u = torch.nn.functional.normalize(unit_scale(torch.cat([z_a, z_b])), dim=1)
     sim = u @ u.T / tau
     eye = torch.eye(2 * b, dtype=torch.bool, device=u.device)
     sim = sim.masked_fill(eye, float("-inf"))  # a code is not its own negative

@@ -20,6 +20,7 @@ from mmlib._checks import (
     check_positive_int,
     check_random_state,
     check_views,
+    unit_scale,
 )
 from mmlib.linear import CCA
 
@@ -53,10 +54,9 @@ def _unit_scale(A: np.ndarray, axis: int) -> np.ndarray:
 
     Multiplying by a power of two is exact, so ordinary data give bitwise the same result as
     before; data of magnitude 1e200 or 1e-300 no longer overflow or underflow in ``A * A``.
+    The one helper :func:`mmlib._checks.unit_scale`, shared with the contrastive losses.
     """
-    top = np.max(np.abs(A), axis=axis, keepdims=True)
-    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
-    return np.ldexp(A, -exponent)
+    return unit_scale(A, axis=axis)
 
 
 def paired_correlations(Z1, Z2) -> np.ndarray:
@@ -334,6 +334,9 @@ def retrieval_ranks(query, gallery, *, query_labels=None, gallery_labels=None) -
                 f"query_labels {missing[:5].tolist()} never occur in gallery_labels: those "
                 "queries have nothing relevant to retrieve"
             )
+    # rows scaled to max |.| ~ 1 first (exactly): norms of codes x1e300 or x1e-300 would
+    # overflow or underflow and rank every query last
+    query, gallery = _unit_scale(query, axis=1), _unit_scale(gallery, axis=1)
     eps = np.finfo(np.float64).tiny
     q = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), eps)
     g = gallery / np.maximum(np.linalg.norm(gallery, axis=1, keepdims=True), eps)
@@ -447,12 +450,18 @@ def missing_modality_accuracy(
 
     Z_train = check_array(Z_train, name="Z_train")
     y_train = check_labels(y_train, Z_train.shape[0], name="y_train")
+    _check_class_labels(y_train, "y_train")
     if np.unique(y_train).size < 2:
         raise ValueError("y_train must contain at least 2 classes for a classifier")
     if not isinstance(Z_test, Mapping) or not Z_test:
         raise TypeError("Z_test must be a non-empty mapping of condition name -> test codes")
     C = check_positive_float(C, "C")
     max_iter = check_positive_int(max_iter, "max_iter")
+    # exact power-of-two scaling of each column by the training maximum, as in linear_probe:
+    # codes of magnitude 1e170 or 1e-170 would overflow or underflow in the scaler's variance
+    top = np.max(np.abs(Z_train), axis=0)
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
+    Z_train = np.ldexp(Z_train, -exponent)
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
     clf.fit(Z_train, y_train)
     scores = {}
@@ -466,13 +475,26 @@ def missing_modality_accuracy(
         if n_test is None:
             n_test = Z.shape[0]
             y_test = check_labels(y_test, n_test, name="y_test")
+            _check_class_labels(y_test, "y_test")
+            if _label_kind(y_train) != _label_kind(y_test):
+                raise TypeError(
+                    f"y_train holds {_label_kind(y_train)} but y_test holds "
+                    f"{_label_kind(y_test)}: give both the same kind of class labels"
+                )
         elif Z.shape[0] != n_test:
             raise ValueError(f"Z_test[{name!r}] has {Z.shape[0]} rows, expected {n_test}")
+        Z = np.ldexp(Z, -exponent)
+        if not np.isfinite(Z).all():
+            raise ValueError(
+                f"Z_test[{name!r}] has values so much larger than Z_train's that they overflow "
+                "float64 once scaled like Z_train; the two must be on the same scale"
+            )
         scores[str(name)] = float(clf.score(Z, y_test))
     return scores
 
 
 def _unit_rows(Z: np.ndarray) -> np.ndarray:
+    Z = _unit_scale(Z, axis=1)  # exact: rows of codes x1e300 or x1e-170 keep their norms
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
     if np.any(norms == 0):
         raise ValueError("a code is the zero vector: it has no direction on the sphere")
@@ -587,7 +609,8 @@ def dca_approx(
     n_neighbors : int >= 1, default 10
         :math:`k` of the neighbour graph (each point's edges to its k nearest in R ∪ E).
     min_cluster_size : int >= 2, optional
-        HDBSCAN's smallest cluster; default ``max(5, (n_R + n_E) // 100)``.
+        HDBSCAN's smallest cluster, at most ``n_R + n_E``; default
+        ``max(5, (n_R + n_E) // 100)`` (capped at ``n_R + n_E``).
     consistency_threshold, quality_threshold : float in [0, 1)
         :math:`\eta_c, \eta_q` (0 and 0, the defaults of DCA's code: a component is fundamental
         when it holds both sets and at least one edge between them).
@@ -614,13 +637,24 @@ def dca_approx(
         )
     n_r, n_e = R.shape[0], E.shape[0]
     X = np.vstack([R, E])
+    # one exact power-of-two factor for all points (the clusters and neighbours do not change):
+    # distances of codes x1e300 overflow to inf, of x1e-300 underflow to 0, and HDBSCAN then
+    # grows its memory without bound
+    top = float(np.max(np.abs(X)))
+    if top > 0:
+        X = np.ldexp(X, -np.frexp(top)[1])
     n = X.shape[0]
     k = check_positive_int(n_neighbors, "n_neighbors")
     if k >= n:
         raise ValueError(f"n_neighbors must be < the number of points in R and E ({n}), got {k}")
     if min_cluster_size is None:
-        min_cluster_size = max(5, n // 100)
+        min_cluster_size = min(max(5, n // 100), n)
     min_cluster_size = check_positive_int(min_cluster_size, "min_cluster_size", minimum=2)
+    if min_cluster_size > n:
+        raise ValueError(
+            f"min_cluster_size must be <= the number of points in R and E ({n}), got "
+            f"{min_cluster_size}"
+        )
     eta_c = check_fraction(consistency_threshold, "consistency_threshold")
     eta_q = check_fraction(quality_threshold, "quality_threshold")
 

@@ -23,28 +23,40 @@ def _check_input(x, in_features: int, weight, *, name: str = "x", batch_norm: bo
             f"{name} must be a torch.Tensor, got {type(x).__name__} (convert it with "
             "torch.as_tensor(x, dtype=...) first)"
         )
+    if x.device.type == "meta":
+        raise ValueError(
+            f"{name} is a tensor on the 'meta' device, which has a shape but no values; "
+            "create it on 'cpu' or 'cuda'"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (n_samples, {in_features}), got shape {tuple(x.shape)}"
         )
-    if x.shape[1] != in_features:
+    if in_features is not None and x.shape[1] != in_features:
         raise ValueError(
             f"{name} has {x.shape[1]} features (columns), but the network expects {in_features}"
         )
-    if x.dtype != weight.dtype:
+    if weight is not None and x.dtype != weight.dtype:
         raise TypeError(
             f"{name} has dtype {x.dtype}, but the network's weights are {weight.dtype}: convert "
             f"it with x.to({weight.dtype})"
         )
-    if x.device != weight.device:
+    if weight is not None and x.device != weight.device:
         raise ValueError(f"{name} is on {x.device}, but the network is on {weight.device}")
     if batch_norm and x.shape[0] < 2:
         raise ValueError(
             f"{name} has {x.shape[0]} row(s): batch normalisation in training mode needs at least "
             "2 (call .eval() to use the running statistics)"
         )
-    if not bool(torch.isfinite(x).all()):
+    if not bool(torch.isfinite(x.detach()).all()):
         raise ValueError(f"{name} contains NaN or inf")
+
+
+def _first_weight(module: nn.Module):
+    """The first floating-point parameter of ``module`` (its dtype and device), or None."""
+    return next((p for p in module.parameters() if p.is_floating_point()), None)
 
 
 #: Largest layer width accepted (larger ones cannot be allocated, and torch's message is obscure).
@@ -215,10 +227,12 @@ def _check_in_dims(in_dims, name: str = "in_dims", min_modalities: int = 1) -> t
     return tuple(check_positive_int(d, f"{name}[{m}]") for m, d in enumerate(in_dims))
 
 
-def _check_modalities(xs, in_dims: tuple[int, ...], name: str = "xs") -> list:
+def _check_modalities(xs, in_dims: tuple[int, ...], name: str = "xs", weight=None) -> list:
     """Check a forward input: one 2-D float tensor per modality, same batch, the declared widths.
 
-    Cheap on purpose (shapes and types only, no NaN scan): it runs on every forward pass.
+    With ``weight`` (the layer's first parameter) each tensor also gets :class:`MLP`'s check:
+    not on the 'meta' device, the layer's dtype and device, and no NaN/inf (one scan per
+    tensor at the public entry point; a NaN input must not become a number).
     """
     if isinstance(xs, _torch.Tensor):
         raise TypeError(
@@ -241,6 +255,8 @@ def _check_modalities(xs, in_dims: tuple[int, ...], name: str = "xs") -> list:
             )
         if x.shape[1] != d:
             raise ValueError(f"{name}[{m}] has {x.shape[1]} features but the layer expects {d}")
+        if weight is not None:
+            _check_input(x, d, weight, name=f"{name}[{m}]")
     sizes = [int(x.shape[0]) for x in xs]
     if len(set(sizes)) > 1:
         detail = ", ".join(f"{name}[{m}] has {s}" for m, s in enumerate(sizes))
@@ -336,7 +352,7 @@ class ConcatFusion(_Fusion):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         return self.linear(_torch.cat(xs, dim=1))
 
 
@@ -362,7 +378,7 @@ class SumFusion(_Fusion):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         return _torch.stack([p(x) for p, x in zip(self.projections, xs, strict=True)]).sum(0)
 
 
@@ -390,7 +406,7 @@ class ProductFusion(_Fusion):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         return _torch.stack([p(x) for p, x in zip(self.projections, xs, strict=True)]).prod(0)
 
 
@@ -427,7 +443,7 @@ class LateFusion(_Fusion):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``, the mean prediction."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         return _torch.stack([g(x) for g, x in zip(self.predictors, xs, strict=True)]).mean(0)
 
 
@@ -478,7 +494,7 @@ class TensorFusion(_Fusion):
 
     def tensor(self, xs):
         """The flattened fusion tensor ``vec(z)``, shape ``(n, prod(d_m + 1))`` (C order)."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         z = _with_one(xs[0])
         for x in xs[1:]:
             # (n, a) x (n, b) -> (n, a * b), the new modality's index varying fastest
@@ -547,7 +563,7 @@ class LowRankFusion(_Fusion):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         out = None
         for x, w in zip(xs, self.factors, strict=True):
             # <w_{m,k}^{(i)}, [1; h_m]> for every rank i and output k: (rank, n, out_dim)

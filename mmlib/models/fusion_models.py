@@ -24,6 +24,7 @@ from mmlib.nets import (
     TensorFusion,
     _check_in_dims,
     _check_modalities,
+    _first_weight,
 )
 
 __all__ = ["FUSIONS", "BimodalAutoencoder", "FusionClassifier"]
@@ -115,7 +116,7 @@ class FusionClassifier(nn.Module):
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> logits ``(n, n_outputs)``."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         if self.encoders is not None:
             xs = [enc(x) for enc, x in zip(self.encoders, xs, strict=True)]
         return self.fusion(xs)
@@ -165,7 +166,7 @@ class BimodalAutoencoder(nn.Module):
 
     def encode(self, xs, present: Sequence[bool] = (True, True)):
         """The shared code ``(n, code_dim)``; absent modalities enter as zeros."""
-        xs = _check_modalities(xs, self.in_dims)
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
         if (
             not isinstance(present, Sequence)
             or len(present) != 2
