@@ -43,7 +43,9 @@ from mmlib._checks import (
     check_positive_int,
     check_random_state,
     check_views,
+    to_numpy,
 )
+from mmlib.nets import _check_input, _first_weight
 from mmlib.training import resolve_device
 
 __all__ = [
@@ -206,6 +208,7 @@ class ModalityWeights(nn.Module):
         for m, (h, d) in enumerate(zip(features, self.in_features, strict=True)):
             if h.shape[1] != d:
                 raise ValueError(f"features[{m}] has {h.shape[1]} columns, expected {d}")
+            _check_input(h, d, self.heads[m].weight, name=f"features[{m}]")
         return sum(head(h) for head, h in zip(self.heads, features, strict=True)) + self.bias
 
     def norms(self) -> torch.Tensor:
@@ -432,6 +435,7 @@ class SequenceCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, 4 * length)`` one-hot rows -> ``(n, n_filters)`` features."""
+        _check_input(x, None, self.conv.weight, name="x")
         if x.ndim != 2 or x.shape[1] % 4 or x.shape[1] // 4 < self.kernel_size:
             raise ValueError(
                 f"x must have shape (n, 4 * length) with length >= {self.kernel_size}, "
@@ -442,6 +446,23 @@ class SequenceCNN(nn.Module):
 
 
 _TENSOR_KINDS = (None, "plain", "normalised")
+
+
+def _check_view_tensor(x: torch.Tensor, weight, name: str) -> None:
+    """One modality's batch for its encoder: values (not 'meta'), floating, its dtype, finite."""
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is a tensor on the 'meta' device: it has a shape but no values")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"{name} must be a batch with at least one row, got {tuple(x.shape)}")
+    if weight is not None and x.dtype != weight.dtype:
+        raise TypeError(
+            f"{name} has dtype {x.dtype}, but its encoder's weights are {weight.dtype}: convert "
+            f"it with x.to({weight.dtype})"
+        )
+    if not bool(torch.isfinite(x.detach()).all()):
+        raise ValueError(f"{name} contains NaN or inf")
 
 
 class ModalityWeightedClassifier(nn.Module):
@@ -517,7 +538,8 @@ class ModalityWeightedClassifier(nn.Module):
         for m, x in enumerate(views):
             if not isinstance(x, torch.Tensor):
                 raise TypeError(f"views[{m}] must be a torch.Tensor, got {type(x).__name__}")
-        sizes = [x.shape[0] for x in views]
+            _check_view_tensor(x, _first_weight(self.encoders[m]), f"views[{m}]")
+        sizes = [x.shape[0] if x.ndim else None for x in views]
         if len(set(sizes)) > 1:
             raise ValueError(f"all modalities must have the same batch size, got {sizes}")
         h = [enc(x) for enc, x in zip(self.encoders, views, strict=True)]
@@ -676,6 +698,19 @@ def _model_inputs(model: nn.Module, views, name: str = "views") -> list[torch.Te
     return [torch.as_tensor(v, dtype=dtype, device=device) for v in views]
 
 
+def _class_indices(y, n: int) -> np.ndarray:
+    """``y`` as class indices 0, 1, ... (what the model's logits are compared with)."""
+    y = check_labels(y, n)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"y must hold class indices 0, 1, ... (the model predicts indices), got dtype "
+            f"{y.dtype}; encode string labels first, e.g. with np.unique(y, return_inverse=True)"
+        )
+    if not np.all(y == np.round(y)) or y.min() < 0:
+        raise ValueError("y must hold class indices 0, 1, ... (non-negative integers)")
+    return y.astype(np.int64)
+
+
 def modality_ablation(
     model: nn.Module,
     views,
@@ -709,7 +744,7 @@ def modality_ablation(
     if mode not in ("permute", "mean"):
         raise ValueError(f"mode must be 'permute' or 'mean', got {mode!r}")
     xs = _model_inputs(model, views)
-    y = check_labels(y, xs[0].shape[0])
+    y = _class_indices(y, xs[0].shape[0])
     rng = check_random_state(random_state)
     was_training = model.training
     model.eval()
@@ -784,7 +819,10 @@ def integrated_gradients_per_modality(
             raise ValueError(f"baselines must hold {len(xs)} modalities, got {len(baselines)}")
         bases = []
         for m, (b, x) in enumerate(zip(baselines, xs, strict=True)):
-            b = torch.as_tensor(np.asarray(b), dtype=x.dtype, device=x.device)
+            b = to_numpy(b, name=f"baselines[{m}]")
+            nd = np.ndim(b) if np.ndim(b) in (1, 2) else 2
+            b = check_array(b, name=f"baselines[{m}]", ndim=nd)
+            b = torch.as_tensor(b, dtype=x.dtype, device=x.device)
             if b.ndim == 1:
                 b = b[None, :]
             if b.shape[1] != x.shape[1] or b.shape[0] not in (1, x.shape[0]):
@@ -795,8 +833,26 @@ def integrated_gradients_per_modality(
             bases.append(b.expand_as(x).contiguous())
     was_training = model.training
     model.eval()
+    with torch.no_grad():
+        out = model(*[x[:1] for x in xs])
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        model.train(was_training)
+        raise ValueError(
+            "model must map the views to (n, out) outputs, got "
+            f"{getattr(out, 'shape', type(out).__name__)}"
+        )
     if target is None:
         target = 0
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        model.train(was_training)
+        raise TypeError(f"target must be None or an int output column, got {target!r}")
+    if not 0 <= int(target) < out.shape[1]:
+        model.train(was_training)
+        raise ValueError(
+            f"target={int(target)} is out of range: the model has {out.shape[1]} output(s) "
+            f"(0..{out.shape[1] - 1})"
+        )
+    target = int(target)
     ig = IntegratedGradients(lambda *inputs: model(*inputs))
     attrs, delta = ig.attribute(
         tuple(xs),

@@ -32,7 +32,8 @@ def _check_input(x, in_features: int, weight, *, name: str = "x", batch_norm: bo
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(
-            f"{name} must be 2-D (n_samples, {in_features}), got shape {tuple(x.shape)}"
+            f"{name} must be 2-D (n_samples, {in_features or 'n_features'}), got shape "
+            f"{tuple(x.shape)}"
         )
     if in_features is not None and x.shape[1] != in_features:
         raise ValueError(

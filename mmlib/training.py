@@ -10,6 +10,7 @@ with the best weights restored, and a :class:`History` for the training-curve fi
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -210,8 +211,30 @@ def _n_batches(n: int, batch_size: int | None) -> int:
 
 
 def smallest_batch(n: int, batch_size: int | None) -> int:
-    """The number of rows of the smallest mini-batch :func:`train` makes from ``n`` rows."""
+    """The number of rows of the smallest mini-batch :func:`train` makes from ``n`` rows.
+
+    ``n`` is an int >= 2 (what :func:`train` accepts) and ``batch_size`` None (full batch) or
+    an int >= 2; anything else is a ``TypeError`` / ``ValueError`` naming the argument.
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
     return n // _n_batches(n, batch_size)
+
+
+def _check_loss_arity(loss_fn) -> None:
+    """``loss_fn`` must accept ``(model, batch)``: a clear error before the first batch."""
+    try:
+        signature = inspect.signature(loss_fn)
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError as err:
+        raise TypeError(
+            f"loss_fn must be callable as loss_fn(model, batch) (two arguments), but its "
+            f"signature is {signature}: {err}"
+        ) from None
 
 
 def _to_model(views, dtype, device, name: str) -> list[torch.Tensor]:
@@ -236,6 +259,13 @@ def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
     except (ValueError, RuntimeError) as err:  # e.g. NaN outputs refused by the loss
         if not _all_finite(p.detach() for p in model.parameters()):
             raise _diverged(where, "model's weights", lr) from err
+        if isinstance(err, RuntimeError) and not isinstance(err, NotImplementedError):
+            widths = [int(v.shape[1]) for v in batch]
+            raise ValueError(
+                f"loss_fn(model, batch) failed at {where} inside torch: {err}. Check that the "
+                f"model takes the views as they are (train_views widths {widths}, dtype "
+                f"{batch[0].dtype}) and that loss_fn returns a scalar"
+            ) from err
         raise
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         raise TypeError(
@@ -244,6 +274,12 @@ def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
         )
     if not bool(torch.isfinite(loss.detach())):
         raise _diverged(where, f"loss ({float(loss.detach()):g})", lr)
+    if torch.is_grad_enabled() and not loss.requires_grad:
+        raise TypeError(
+            f"loss_fn returned a tensor without gradient at {where} (it does not depend on "
+            "the model's trainable parameters, or was computed under torch.no_grad() or "
+            "detached): there is nothing to train"
+        )
     return loss.reshape(())
 
 
@@ -351,6 +387,7 @@ def train(
         raise ValueError("model has no trainable parameters")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    _check_loss_arity(loss_fn)
     _refuse_meta(train_views, "train_views")
     _refuse_meta(val_views, "val_views")
     views = check_views(train_views, min_views=1, name="train_views")

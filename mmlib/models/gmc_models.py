@@ -29,8 +29,8 @@ from mmlib._checks import (
 )
 from mmlib._params import ParamsMixin
 from mmlib.losses import gmc_loss
-from mmlib.nets import MLP
-from mmlib.training import resolve_device, train
+from mmlib.nets import MLP, _check_hidden, _check_input, _first_weight
+from mmlib.training import _check_seed, resolve_device, train
 
 __all__ = ["GMC", "MVAE", "FusionAE", "FusionAEModule", "GMCModule", "MVAEModule"]
 
@@ -43,7 +43,7 @@ def _modality_encoders(in_dims, hidden, activation, encoders) -> tuple[nn.Module
     are found by a dry run on two zero rows.
     """
     if encoders is None:
-        hidden = tuple(hidden)
+        hidden = _check_hidden(hidden)
         if not hidden:
             raise ValueError("hidden must hold at least one width (the modality features' width)")
         mods = nn.ModuleList(
@@ -121,6 +121,57 @@ def _present_indices(present, n_modalities: int, names: Sequence[str] | None) ->
     return sorted(out)
 
 
+def _check_module_in_dims(in_dims) -> list[int]:
+    """The modules' ``in_dims``: a sequence of at least two positive ints."""
+    if isinstance(in_dims, str) or not isinstance(in_dims, Sequence):
+        raise TypeError(f"in_dims must be a sequence of ints (one per modality), got {in_dims!r}")
+    if len(in_dims) < 2:
+        raise ValueError(f"in_dims must list at least two modalities, got {in_dims!r}")
+    return [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+
+
+def _check_module_views(module: nn.Module, views, idx: Sequence[int]) -> None:
+    """The views ``idx`` of a module's input: ``(b, d_m)`` finite tensors of the module's dtype.
+
+    One check at the module's public entry points (``forward``, ``encode``, ``joint_code``,
+    ``modality_code``, ...): the right number of entries, each present one a 2-D tensor with the
+    declared width, not on 'meta', of the encoder's dtype and device, without NaN/inf, and the
+    same number of rows for all of them.
+    """
+    n_mod = len(module.in_dims)
+    if isinstance(views, torch.Tensor) or not isinstance(views, (list, tuple)):
+        raise TypeError(
+            f"views must be a list with one tensor per modality ({n_mod}), got "
+            f"{type(views).__name__}"
+        )
+    if len(views) != n_mod:
+        raise ValueError(f"expected {n_mod} modalities (views), got {len(views)}")
+    rows = []
+    for m in idx:
+        x = views[m]
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(
+                f"views[{m}] must be a torch.Tensor, got {type(x).__name__} (convert it with "
+                "torch.as_tensor(x, dtype=torch.float32) first)"
+            )
+        _check_input(x, module.in_dims[m], _first_weight(module.encoders[m]), name=f"views[{m}]")
+        rows.append(int(x.shape[0]))
+    if len(set(rows)) > 1:
+        raise ValueError(f"the views must have the same number of rows (samples), got {rows}")
+
+
+def _check_modality(m, n_modalities: int) -> int:
+    """A modality index ``m`` in ``0..n_modalities - 1``."""
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
+        raise TypeError(f"m must be a modality index (int), got {type(m).__name__} {m!r}")
+    if not 0 <= int(m) < n_modalities:
+        raise ValueError(
+            f"m={int(m)} is out of range: there are {n_modalities} modalities "
+            f"(0..{n_modalities - 1})"
+        )
+    return int(m)
+
+
 class GMCModule(nn.Module):
     r"""GMC's two-level network: modality encoders, a joint encoder and a shared projection head.
 
@@ -166,10 +217,9 @@ class GMCModule(nn.Module):
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        if not isinstance(in_dims, Sequence) or len(in_dims) < 2:
-            raise ValueError(f"in_dims must list at least two modalities, got {in_dims!r}")
-        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        in_dims = _check_module_in_dims(in_dims)
         code_dim = check_positive_int(code_dim, "code_dim")
+        head_hidden = _check_hidden(head_hidden)
         self.in_dims = in_dims
         base, widths = _modality_encoders(in_dims, hidden, activation, encoders)
         h = max(widths)
@@ -187,18 +237,28 @@ class GMCModule(nn.Module):
 
     def joint_code(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
         """:math:`z_{1:M} = g(f_{1:M}(x_{1:M}))` of complete observations, ``(b, e)``."""
+        _check_module_views(self, views, range(len(self.in_dims)))
+        return self._joint_code(views)
+
+    def _joint_code(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
         hs = [f(x) for f, x in zip(self.joint_encoders, views, strict=True)]
         return self.project(self.fuse(torch.cat(hs, dim=1)))
 
     def modality_code(self, m: int, x: torch.Tensor) -> torch.Tensor:
         """:math:`z_m = g(f_m(x_m))`, ``(b, e)``."""
+        m = _check_modality(m, len(self.in_dims))
+        views: list = [None] * len(self.in_dims)
+        views[m] = x
+        _check_module_views(self, views, [m])
+        return self._modality_code(m, x)
+
+    def _modality_code(self, m: int, x: torch.Tensor) -> torch.Tensor:
         return self.project(self.encoders[m](x))
 
     def forward(self, *views: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """``(z_joint, [z_1, ..., z_M])`` for complete observations (what the loss needs)."""
-        if len(views) != len(self.encoders):
-            raise ValueError(f"expected {len(self.encoders)} modalities, got {len(views)}")
-        return self.joint_code(views), [self.modality_code(m, x) for m, x in enumerate(views)]
+        _check_module_views(self, list(views), range(len(self.in_dims)))
+        return self._joint_code(views), [self._modality_code(m, x) for m, x in enumerate(views)]
 
     def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
         """Code of the present modalities (see the class docstring for the rule), ``(b, e)``.
@@ -206,12 +266,13 @@ class GMCModule(nn.Module):
         ``views`` has one entry per modality; absent ones may be ``None``. ``present`` (indices)
         defaults to the entries that are not ``None``.
         """
-        if present is None:
+        if isinstance(views, (list, tuple)) and present is None:
             present = [m for m, x in enumerate(views) if x is not None]
         idx = _present_indices(present, len(self.encoders), None)
+        _check_module_views(self, views, idx)
         if len(idx) == len(self.encoders):
-            return self.joint_code(views)
-        codes = [self.modality_code(m, views[m]) for m in idx]
+            return self._joint_code(views)
+        codes = [self._modality_code(m, views[m]) for m in idx]
         return nn.functional.normalize(torch.stack(codes).mean(dim=0), dim=1)
 
 
@@ -233,7 +294,7 @@ class FusionAEModule(nn.Module):
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        in_dims = _check_module_in_dims(in_dims)
         self.in_dims = in_dims
         self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
         self.fuse = nn.Linear(sum(widths), check_positive_int(code_dim, "code_dim"))
@@ -246,14 +307,16 @@ class FusionAEModule(nn.Module):
 
     def forward(self, *views: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """``(z, [x_hat_1, ..., x_hat_M])``."""
+        _check_module_views(self, list(views), range(len(self.in_dims)))
         z = self.code(views)
         return z, [d(z) for d in self.decoders]
 
     def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
         """Code with absent modalities replaced by zeros, ``(b, e)``."""
-        if present is None:
+        if isinstance(views, (list, tuple)) and present is None:
             present = [m for m, x in enumerate(views) if x is not None]
         idx = _present_indices(present, len(self.encoders), None)
+        _check_module_views(self, views, idx)
         b = next(views[m] for m in idx).shape[0]
         ref = views[idx[0]]
         filled = [
@@ -286,7 +349,7 @@ class MVAEModule(nn.Module):
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        in_dims = [check_positive_int(d, f"in_dims[{j}]") for j, d in enumerate(in_dims)]
+        in_dims = _check_module_in_dims(in_dims)
         code_dim = check_positive_int(code_dim, "code_dim")
         self.in_dims = in_dims
         self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
@@ -296,6 +359,11 @@ class MVAEModule(nn.Module):
 
     def posterior(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu_S, logvar_S)`` of the product of the prior and the experts in ``idx``."""
+        idx = _present_indices(list(idx), len(self.encoders), None)
+        _check_module_views(self, views, idx)
+        return self._posterior(views, idx)
+
+    def _posterior(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         precision = 1.0  # the prior expert N(0, I)
         weighted = 0.0
         for m in idx:
@@ -307,7 +375,8 @@ class MVAEModule(nn.Module):
 
     def elbo_terms(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-sample reconstruction error of *every* modality from subset ``idx``, and the KL."""
-        mu, logvar = self.posterior(views, idx)
+        _check_module_views(self, views, range(len(self.in_dims)))
+        mu, logvar = self._posterior(views, _present_indices(list(idx), len(self.encoders), None))
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparametrisation
         rec = sum(((d(z) - x) ** 2).sum(dim=1) for d, x in zip(self.decoders, views, strict=True))
         kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=1)
@@ -315,10 +384,25 @@ class MVAEModule(nn.Module):
 
     def encode(self, views: Sequence[torch.Tensor | None], present=None) -> torch.Tensor:
         """The posterior mean ``mu_S`` of the present modalities, ``(b, e)``."""
-        if present is None:
+        if isinstance(views, (list, tuple)) and present is None:
             present = [m for m, x in enumerate(views) if x is not None]
         idx = _present_indices(present, len(self.encoders), None)
         return self.posterior(views, idx)[0]
+
+
+def _standardisation(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale (std, 1 for a constant column) of each column, without overflow.
+
+    The moments are computed on the columns times exact powers of two (max ``|.|`` ~ 1) and
+    scaled back, so ordinary data give bitwise the usual ``mean`` and ``std``, while a view of
+    magnitude 1e300 (whose variance overflows) or 1e-300 (whose variance underflows) is
+    standardised instead of being silently divided to zeros.
+    """
+    top = np.max(np.abs(v), axis=0)
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]
+    unit = np.ldexp(v, -exponent)
+    mean, std = unit.mean(axis=0), unit.std(axis=0)
+    return np.ldexp(mean, exponent), np.where(std > 0, np.ldexp(std, exponent), 1.0)
 
 
 class _MissingModalityModel(ParamsMixin):
@@ -376,8 +460,7 @@ class _MissingModalityModel(ParamsMixin):
         if val_views is not None:
             val_views = check_views(val_views, min_views=2, name="val_views")
             check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
-        self.mean_ = [v.mean(axis=0) for v in views]
-        self.scale_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
+        self.mean_, self.scale_ = map(list, zip(*(_standardisation(v) for v in views), strict=True))
         scaled = [(v - m) / s for v, m, s in zip(views, self.mean_, self.scale_, strict=True)]
         if val_views is not None:
             val_views = [
@@ -397,9 +480,15 @@ class _MissingModalityModel(ParamsMixin):
                     "encoders must be a list of torch.nn.Module (one per modality), got "
                     f"{type(self.encoders).__name__}"
                 )
+            for m, enc in enumerate(self.encoders):
+                if not isinstance(enc, nn.Module):
+                    raise TypeError(
+                        f"encoders[{m}] must be a torch.nn.Module, got {type(enc).__name__}"
+                    )
             encoders = copy.deepcopy(list(self.encoders))  # the caller's modules stay untouched
-        if self.random_state is not None:
-            torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
+        seed = _check_seed(self.random_state)
+        if seed is not None:
+            torch.manual_seed(seed)
             for enc in encoders or []:  # a fresh, seeded initialisation of custom encoders
                 for layer in enc.modules():
                     if hasattr(layer, "reset_parameters"):
@@ -470,6 +559,11 @@ class _MissingModalityModel(ParamsMixin):
         tensors: list[torch.Tensor | None] = [None] * n_mod
         for m, a in zip(idx, arrays, strict=True):
             scaled = (a - self.mean_[m]) / self.scale_[m]
+            if not np.isfinite(scaled).all():
+                raise ValueError(
+                    f"views[{m}] overflows once standardised with the training mean and scale: "
+                    "its values are far outside the range of the training data"
+                )
             tensors[m] = torch.as_tensor(scaled, dtype=dtype).to(self.device_)
         self.module_.eval()
         with torch.no_grad():

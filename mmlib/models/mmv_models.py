@@ -21,8 +21,8 @@ from mmlib._checks import (
     check_views,
 )
 from mmlib._params import ParamsMixin
-from mmlib.nets import make_encoders
-from mmlib.training import resolve_device, train
+from mmlib.nets import _check_input, _first_weight, make_encoders
+from mmlib.training import _check_seed, resolve_device, train
 
 __all__ = ["MMV", "MMVModule"]
 
@@ -134,6 +134,14 @@ class MMVModule(nn.Module):
                 for j, (e, d) in enumerate(zip(encoders, dims, strict=True))
             ]
             self.backbones = nn.ModuleList(encoders)
+        self.in_dims = dims
+        dtypes = {w.dtype for w in map(_first_weight, self.backbones) if w is not None}
+        if len(dtypes) > 1:
+            raise TypeError(
+                f"encoders must share one floating dtype (their heads are built in it), got "
+                f"{sorted(str(d) for d in dtypes)}"
+            )
+        dtype = dtypes.pop() if dtypes else torch.get_default_dtype()
         width = dict(zip(MMV_MODALITIES, widths, strict=True))
         width["va"] = embed_dim
         self.heads = nn.ModuleDict(
@@ -141,7 +149,7 @@ class MMVModule(nn.Module):
                 f"{src}_{dst}": nn.Linear(width[src], embed_dim)
                 for src, dst in _MMV_HEADS[self.space]
             }
-        )
+        ).to(dtype)
 
     def embed(self, x: torch.Tensor, modality: str) -> dict[str, torch.Tensor]:
         """Embeddings of one modality in every space it has: ``{space: (n, embed_dim)}``.
@@ -149,8 +157,23 @@ class MMVModule(nn.Module):
         ``x`` is ``(n, d_m)``, or ``(n, K, d_m)`` for K captions per sample (then each embedding is
         ``(n, K, embed_dim)``). The embeddings are not normalised (the losses normalise).
         """
-        if modality not in MMV_MODALITIES:
+        if not isinstance(modality, str) or modality not in MMV_MODALITIES:
             raise ValueError(f"modality must be one of {MMV_MODALITIES}, got {modality!r}")
+        j = MMV_MODALITIES.index(modality)
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x ({modality}) must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim not in (2, 3):
+            raise ValueError(
+                f"x ({modality}) must be (n, d) or (n, K, d), got shape {tuple(x.shape)}"
+            )
+        if x.shape[0] == 0 or x.shape[-1] == 0:
+            raise ValueError(f"x ({modality}) is empty (shape {tuple(x.shape)})")
+        _check_input(
+            x.reshape(-1, x.shape[-1]),
+            self.in_dims[j],
+            _first_weight(self.backbones[j]),
+            name=f"x ({modality})",
+        )
         lead = x.shape[:-1]
         h = self.backbones[MMV_MODALITIES.index(modality)](x.reshape(-1, x.shape[-1]))
         out = {
@@ -341,8 +364,9 @@ class MMV(ParamsMixin):
         )
         if lam_va == 0 and lam_vt == 0:
             raise ValueError("loss_weights must not both be 0")
-        if self.random_state is not None:
-            torch.manual_seed(check_positive_int(self.random_state, "random_state", minimum=0))
+        seed = _check_seed(self.random_state)
+        if seed is not None:
+            torch.manual_seed(seed)
         bags = text if text.ndim == 3 else text[:, None, :]
         k, d_t = bags.shape[1], bags.shape[2]
         encoders = None if self.encoders is None else copy.deepcopy(list(self.encoders))
