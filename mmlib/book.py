@@ -59,6 +59,10 @@ class Within:
     low: float | None
     high: float | None
 
+    def __post_init__(self) -> None:
+        if self.low is None and self.high is None:
+            raise ValueError("Within: give low, high or both (a band needs at least one end)")
+
     @property
     def ok(self) -> bool:
         above = self.low is None or self.value >= self.low

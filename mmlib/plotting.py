@@ -177,7 +177,9 @@ def embedding_scatter(
     Z = _as_2d(Z, "Z")
     dims = _check_dims(dims, Z.shape[1])
     title = _check_text(title, "title")
-    if isinstance(labels, str) or len(labels) != 2:
+    if isinstance(labels, str) or not isinstance(labels, (list, tuple)):
+        raise TypeError(f"labels must be a pair of axis titles (str, str), got {labels!r:.60}")
+    if len(labels) != 2:
         raise ValueError(f"labels must be two axis titles, got {labels!r:.60}")
     labels = [_check_text(t, f"labels[{i}]") for i, t in enumerate(labels)]
     fig = go.Figure(_scatter_traces(Z, _labels(y, Z.shape[0]), dims, showlegend=True))

@@ -250,7 +250,11 @@ def decode_captions(captions, vocabulary) -> list[str]:
         One caption per row, e.g. ``"even small the digit"``.
     """
     counts = check_array(captions, name="captions")
-    if isinstance(vocabulary, str) or not all(isinstance(w, str) for w in vocabulary):
+    if (
+        isinstance(vocabulary, str)
+        or not isinstance(vocabulary, (list, tuple, np.ndarray))
+        or not all(isinstance(w, str) for w in vocabulary)
+    ):
         raise TypeError("vocabulary must be a sequence of str")
     words = list(vocabulary)
     if counts.shape[1] != len(words):

@@ -285,7 +285,7 @@ class _DeepMultiview(ParamsMixin):
         with torch.no_grad():
             tensors = [torch.as_tensor(v, dtype=dtype).to(self.device_) for v in views]
             out = self.module_(*tensors)
-        return [o.detach().cpu().numpy().astype(np.float64) for o in out]
+        return [o.detach().to(torch.float64).cpu().numpy() for o in out]
 
     def _new_outputs(self, views) -> list[np.ndarray]:
         check_is_fitted(self, "module_")
