@@ -142,7 +142,7 @@ def _check_features(features, n_expected: int | None, name: str = "features") ->
             raise ValueError(f"{name}[{m}] must have shape (n, d), got {tuple(h.shape)}")
     sizes = [h.shape[0] for h in features]
     if len(set(sizes)) > 1:
-        raise ValueError(f"all modalities must have the same batch size, got {sizes}")
+        raise ValueError(f"{name}: all modalities must have the same batch size, got {sizes}")
     return list(features)
 
 

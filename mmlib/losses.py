@@ -748,7 +748,7 @@ def gmc_loss(
     P. Poklukar, M. Vasco, H. Yin, F. S. Melo, A. Paiva, D. Kragic. Geometric multimodal
     contrastive representation learning. ICML 2022.
     """
-    if isinstance(modality_codes, torch.Tensor) or not isinstance(modality_codes, Sequence):
+    if isinstance(modality_codes, (torch.Tensor, str)) or not isinstance(modality_codes, Sequence):
         raise TypeError(
             "modality_codes must be a list of tensors (one per modality), got "
             f"{type(modality_codes).__name__}"

@@ -20,6 +20,7 @@ from mmlib._checks import (
     check_positive_int,
     check_random_state,
     check_views,
+    to_numpy,
     unit_scale,
 )
 from mmlib.linear import CCA
@@ -388,7 +389,7 @@ def retrieval_scores(
     ranks = retrieval_ranks(
         query, gallery, query_labels=query_labels, gallery_labels=gallery_labels
     )
-    n_g = np.asarray(gallery).shape[0]
+    n_g = len(to_numpy(gallery, name="gallery"))
     ks = [check_n_components(k, n_g, name="k", reason="the number of gallery items") for k in ks]
     out = {f"R@{k}": float(np.mean(ranks <= k)) for k in ks}
     out["median rank"] = float(np.median(ranks))
@@ -449,7 +450,7 @@ def missing_modality_accuracy(
     from sklearn.preprocessing import StandardScaler
 
     Z_train = check_array(Z_train, name="Z_train")
-    y_train = check_labels(y_train, Z_train.shape[0], name="y_train")
+    y_train = check_labels(y_train, Z_train.shape[0], name="y_train", features="Z_train")
     _check_class_labels(y_train, "y_train")
     if np.unique(y_train).size < 2:
         raise ValueError("y_train must contain at least 2 classes for a classifier")
@@ -474,7 +475,7 @@ def missing_modality_accuracy(
             )
         if n_test is None:
             n_test = Z.shape[0]
-            y_test = check_labels(y_test, n_test, name="y_test")
+            y_test = check_labels(y_test, n_test, name="y_test", features=f"Z_test[{name!r}]")
             _check_class_labels(y_test, "y_test")
             if _label_kind(y_train) != _label_kind(y_test):
                 raise TypeError(

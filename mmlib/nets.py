@@ -71,17 +71,17 @@ def _check_width(value, name: str) -> int:
     return value
 
 
-def _check_hidden(hidden) -> tuple[int, ...]:
+def _check_hidden(hidden, name: str = "hidden") -> tuple[int, ...]:
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         raise TypeError(
-            f"hidden must be a sequence of layer widths, e.g. (256, 256) or () for a linear map; "
+            f"{name} must be a sequence of layer widths, e.g. (256, 256) or () for a linear map; "
             f"got the int {hidden}: write ({hidden},) for one hidden layer"
         )
     if not isinstance(hidden, Sequence) or isinstance(hidden, str):
         raise TypeError(
-            f"hidden must be a sequence of layer widths, got {type(hidden).__name__} {hidden!r}"
+            f"{name} must be a sequence of layer widths, got {type(hidden).__name__} {hidden!r}"
         )
-    return tuple(_check_width(h, f"hidden[{i}]") for i, h in enumerate(hidden))
+    return tuple(_check_width(h, f"{name}[{i}]") for i, h in enumerate(hidden))
 
 
 def _check_activation(activation) -> str:
@@ -314,7 +314,7 @@ class _Fusion(nn.Module):
     def __init__(self, in_dims: Sequence[int], out_dim: int, min_modalities: int = 1) -> None:
         super().__init__()
         self.in_dims = _check_in_dims(in_dims, min_modalities=min_modalities)
-        self.out_dim = check_positive_int(out_dim, "out_dim")
+        self.out_dim = _check_width(out_dim, "out_dim")
 
     @property
     def n_modalities(self) -> int:
@@ -553,7 +553,7 @@ class LowRankFusion(_Fusion):
 
     def __init__(self, in_dims: Sequence[int], out_dim: int, rank: int = 4) -> None:
         super().__init__(in_dims, out_dim)
-        self.rank = check_positive_int(rank, "rank")
+        self.rank = _check_width(rank, "rank")
         # each rank-one term is a product of M factors: scale them so that the product of
         # M unit-variance terms keeps the output's variance near the Xavier value
         self.factors = nn.ParameterList(

@@ -29,7 +29,7 @@ from mmlib._checks import (
 )
 from mmlib._params import ParamsMixin
 from mmlib.losses import gmc_loss
-from mmlib.nets import MLP, _check_hidden, _check_input, _first_weight
+from mmlib.nets import MLP, _check_hidden, _check_input, _check_width, _first_weight
 from mmlib.training import _check_seed, resolve_device, train
 
 __all__ = ["GMC", "MVAE", "FusionAE", "FusionAEModule", "GMCModule", "MVAEModule"]
@@ -218,8 +218,8 @@ class GMCModule(nn.Module):
     ) -> None:
         super().__init__()
         in_dims = _check_module_in_dims(in_dims)
-        code_dim = check_positive_int(code_dim, "code_dim")
-        head_hidden = _check_hidden(head_hidden)
+        code_dim = _check_width(code_dim, "code_dim")
+        head_hidden = _check_hidden(head_hidden, "head_hidden")
         self.in_dims = in_dims
         base, widths = _modality_encoders(in_dims, hidden, activation, encoders)
         h = max(widths)
@@ -297,7 +297,7 @@ class FusionAEModule(nn.Module):
         in_dims = _check_module_in_dims(in_dims)
         self.in_dims = in_dims
         self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
-        self.fuse = nn.Linear(sum(widths), check_positive_int(code_dim, "code_dim"))
+        self.fuse = nn.Linear(sum(widths), _check_width(code_dim, "code_dim"))
         rev = tuple(reversed(tuple(hidden))) or (64,)
         self.decoders = nn.ModuleList(MLP(code_dim, d, rev, activation=activation) for d in in_dims)
 
@@ -350,7 +350,7 @@ class MVAEModule(nn.Module):
     ) -> None:
         super().__init__()
         in_dims = _check_module_in_dims(in_dims)
-        code_dim = check_positive_int(code_dim, "code_dim")
+        code_dim = _check_width(code_dim, "code_dim")
         self.in_dims = in_dims
         self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
         self.experts = nn.ModuleList(nn.Linear(w, 2 * code_dim) for w in widths)
