@@ -141,3 +141,366 @@ def test_split_defaults_in_behaviour():
     assert test.n_samples == 10
     np.testing.assert_array_equal(test.views[0], test2.views[0])
     assert np.array_equal(np.bincount(test.y), np.bincount(test2.y))
+
+
+# ------------------------------------------------------------------------------------------
+# the second half (issue 19): losses, metrics, networks, models, training, interpret, data
+# ------------------------------------------------------------------------------------------
+
+import torch  # noqa: E402
+
+from mmlib import interpret, losses, models, nets, training  # noqa: E402
+
+DOCUMENTED_SECOND = {
+    losses.cca_correlations: {"reg": 0.001, "eps": 1e-09},
+    losses.cca_loss: {"n_components": None, "reg": 0.001, "eps": 1e-09, "objective": "sum"},
+    losses.gcca_solution: {"reg": 0.001, "eps": 1e-09},
+    losses.gcca_loss: {"reg": 0.001, "eps": 1e-09},
+    losses.nce: {"temperature": 0.1, "normalize": True},
+    losses.mil_nce: {"temperature": 0.1, "normalize": True},
+    losses.nt_xent: {"temperature": 0.1},
+    losses.gmc_loss: {"temperature": 0.1},
+    metrics.retrieval_ranks: {"query_labels": None, "gallery_labels": None},
+    metrics.retrieval_scores: {"ks": (1, 5, 10), "query_labels": None, "gallery_labels": None},
+    metrics.median_rank: {"query_labels": None, "gallery_labels": None},
+    metrics.missing_modality_accuracy: {"C": 1.0, "max_iter": 1000},
+    metrics.alignment: {"alpha": 2.0},
+    metrics.uniformity: {"t": 2.0},
+    metrics.dca_approx: {
+        "n_neighbors": 10,
+        "min_cluster_size": None,
+        "consistency_threshold": 0.0,
+        "quality_threshold": 0.0,
+    },
+    nets.MLP.__init__: {
+        "hidden": (256, 256),
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout": 0.0,
+    },
+    nets.make_encoders: {
+        "hidden": (256, 256),
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout": 0.0,
+    },
+    nets.LateFusion.__init__: {"hidden": (32,), "activation": "relu"},
+    nets.LowRankFusion.__init__: {"rank": 4},
+    models.DCCA.__init__: {
+        "n_components": 2,
+        "hidden": (256, 256),
+        "out_dim": None,
+        "activation": "relu",
+        "reg": 0.001,
+        "epochs": 100,
+        "batch_size": None,
+        "lr": 0.001,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "patience": None,
+        "batch_norm": False,
+        "dropout": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+        "encoders": None,
+        "objective": "squared",
+    },
+    models.DGCCA.__init__: {
+        "n_components": 2,
+        "hidden": (256, 256),
+        "out_dim": None,
+        "activation": "relu",
+        "reg": 0.001,
+        "epochs": 100,
+        "batch_size": None,
+        "lr": 0.001,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "patience": None,
+        "batch_norm": False,
+        "dropout": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+        "encoders": None,
+    },
+    models.DCCAModule.__init__: {
+        "in_dims": None,
+        "out_dim": None,
+        "hidden": (256, 256),
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout": 0.0,
+        "encoders": None,
+    },
+    models.DGCCAModule.__init__: {
+        "in_dims": None,
+        "out_dim": None,
+        "hidden": (256, 256),
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout": 0.0,
+        "encoders": None,
+    },
+    models.FusionClassifier.__init__: {
+        "fusion": "tensor",
+        "hidden": 32,
+        "rank": 4,
+        "embed_dim": None,
+    },
+    models.BimodalAutoencoder.__init__: {"code_dim": 16, "hidden": 64},
+    models.GMCModule.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "head_hidden": (64,),
+        "encoders": None,
+        "activation": "relu",
+    },
+    models.FusionAEModule.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "encoders": None,
+        "activation": "relu",
+    },
+    models.MVAEModule.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "encoders": None,
+        "activation": "relu",
+    },
+    models.GMC.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "head_hidden": (64,),
+        "encoders": None,
+        "temperature": 0.1,
+        "view_names": None,
+        "activation": "relu",
+        "epochs": 30,
+        "batch_size": 256,
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+    },
+    models.FusionAE.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "encoders": None,
+        "view_names": None,
+        "activation": "relu",
+        "epochs": 30,
+        "batch_size": 256,
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+    },
+    models.MVAE.__init__: {
+        "code_dim": 32,
+        "hidden": (128, 64),
+        "encoders": None,
+        "beta": 1.0,
+        "view_names": None,
+        "activation": "relu",
+        "epochs": 30,
+        "batch_size": 256,
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+    },
+    models.MMVModule.__init__: {
+        "space": "fac",
+        "embed_dim": 16,
+        "backbone_dim": 64,
+        "hidden": (128,),
+        "activation": "relu",
+        "encoders": None,
+    },
+    models.MMV.__init__: {
+        "space": "fac",
+        "embed_dim": 16,
+        "backbone_dim": 64,
+        "hidden": (128,),
+        "activation": "relu",
+        "encoders": None,
+        "vt_loss": "mil_nce",
+        "temperature": 0.1,
+        "loss_weights": (1.0, 1.0),
+        "epochs": 30,
+        "batch_size": 128,
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+    },
+    training.train: {
+        "val_views": None,
+        "epochs": 100,
+        "batch_size": None,
+        "lr": 0.001,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "patience": None,
+        "device": None,
+        "random_state": 0,
+        "progress": None,
+        "val_score": None,
+    },
+    interpret.modality_weights: {"p": 2.0},
+    interpret.ModalityWeights.__init__: {"out_features": 1, "p": 2.0},
+    interpret.SequenceCNN.__init__: {"n_filters": 8, "kernel_size": 8},
+    interpret.ModalityWeightedClassifier.__init__: {
+        "out_features": 1,
+        "p": 2.0,
+        "tensor_block": None,
+    },
+    interpret.fit_modality_weighted: {
+        "epochs": 100,
+        "lr": 0.01,
+        "lam": 0.001,
+        "random_state": 0,
+        "device": None,
+    },
+    interpret.modality_ablation: {"mode": "permute", "random_state": 0},
+    interpret.integrated_gradients_per_modality: {"baselines": None, "target": None, "n_steps": 32},
+    datasets.make_granularity_digits: {
+        "n_samples": None,
+        "n_captions": 4,
+        "wrong_caption_rate": 0.3,
+        "coarse": "both",
+        "vision_noise": 0.3,
+        "audio_noise": 0.5,
+        "n_fillers": 2,
+        "random_state": None,
+    },
+    datasets.make_multimodal_digits: {"n_samples": 3000, "noise": 1.0, "random_state": None},
+    datasets.make_dna_modalities: {
+        "n_samples": 1000,
+        "length": 100,
+        "probabilities": (0.8, 0.0, 0.5),
+        "random_state": None,
+    },
+    datasets.make_multiplicative_views: {
+        "n_samples": 2000,
+        "n_features": 8,
+        "n_modalities": 2,
+        "rank": 3,
+        "noise": 0.3,
+        "random_state": None,
+    },
+}
+
+
+@pytest.mark.parametrize("func", list(DOCUMENTED_SECOND), ids=lambda f: f.__qualname__)
+def test_second_half_signature_defaults(func):
+    params = inspect.signature(func).parameters
+    defaults = {
+        name: p.default for name, p in params.items() if p.default is not inspect.Parameter.empty
+    }
+    assert defaults == DOCUMENTED_SECOND[func]
+    for name, value in defaults.items():  # same type too: 0 is not 0.0, (1, 5) is not [1, 5]
+        assert type(value) is type(DOCUMENTED_SECOND[func][name]), name
+
+
+def _codes(seed, n=16, d=4):
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def test_loss_defaults_in_behaviour():
+    z1, z2, z3 = _codes(0), _codes(1), _codes(2)
+    bags = torch.stack([z2, z3], dim=1)
+    pairs = [
+        (losses.nce(z1, z2), losses.nce(z1, z2, 0.1, True), losses.nce(z1, z2, 0.5)),
+        (losses.mil_nce(z1, bags), losses.mil_nce(z1, bags, 0.1, True),
+         losses.mil_nce(z1, bags, 0.5)),
+        (losses.nt_xent(z1, z2), losses.nt_xent(z1, z2, 0.1), losses.nt_xent(z1, z2, 0.5)),
+        (losses.gmc_loss(z1, [z2, z3]), losses.gmc_loss(z1, [z2, z3], 0.1),
+         losses.gmc_loss(z1, [z2, z3], 0.5)),
+        (losses.cca_loss(z1, z2), losses.cca_loss(z1, z2, None, 1e-3, 1e-9, "sum"),
+         losses.cca_loss(z1, z2, objective="squared")),
+    ]  # fmt: skip
+    for default, explicit, other in pairs:
+        assert torch.equal(default, explicit)
+        assert not torch.allclose(default, other)
+    assert not torch.allclose(losses.nce(z1, z2), losses.nce(z1, z2, normalize=False))
+
+
+def test_metric_defaults_second_half_in_behaviour():
+    rng = np.random.default_rng(3)
+    Q = rng.normal(size=(40, 4))
+    G = Q + rng.normal(size=Q.shape)
+    scores = metrics.retrieval_scores(Q, G)
+    assert list(scores) == ["R@1", "R@5", "R@10", "median rank"]
+    assert metrics.alignment(Q, G) == metrics.alignment(Q, G, alpha=2.0)
+    assert metrics.alignment(Q, G) != metrics.alignment(Q, G, alpha=1.0)
+    assert metrics.uniformity(Q) == metrics.uniformity(Q, t=2.0)
+    assert metrics.uniformity(Q) != metrics.uniformity(Q, t=1.0)
+    d = metrics.dca_approx(Q, G)
+    assert d == metrics.dca_approx(Q, G, n_neighbors=10, min_cluster_size=5)
+
+
+_FAST = {"hidden": (8,), "code_dim": 4, "epochs": 2, "progress": False}
+
+
+def _mm_views():
+    ds = datasets.make_latent_views(n_samples=64, n_features=(5, 4), random_state=0)
+    return ds.views
+
+
+@pytest.mark.parametrize(
+    ("cls", "spelled", "other"),
+    [
+        (models.GMC, {"temperature": 0.1, "head_hidden": (64,)}, {"temperature": 0.5}),
+        (models.FusionAE, {"lr": 1e-3, "batch_size": 256}, {"lr": 1e-2}),
+        (models.MVAE, {"beta": 1.0, "lr": 1e-3}, {"beta": 0.5}),
+    ],
+    ids=["GMC", "FusionAE", "MVAE"],
+)
+def test_missing_modality_estimator_defaults_in_behaviour(cls, spelled, other):
+    """GMC's tau = 0.1 (issue 19's surviving regression), FusionAE's lr, MVAE's beta."""
+    views = _mm_views()
+    default = cls(**_FAST).fit_transform(views)
+    explicit = cls(**_FAST, **spelled).fit_transform(views)
+    np.testing.assert_array_equal(default, explicit)
+    assert not np.allclose(default, cls(**_FAST, **other).fit_transform(views))
+    params = cls().get_params()
+    assert params == DOCUMENTED_SECOND[cls.__init__]
+
+
+def test_mmv_defaults_in_behaviour():
+    ds = datasets.make_granularity_digits(n_samples=64, random_state=0)
+    fast = {"hidden": (), "backbone_dim": 4, "embed_dim": 4, "epochs": 1, "progress": False}
+    default = models.MMV(**fast).fit(ds.views).transform(ds.views[:2] + [None])
+    explicit = (
+        models.MMV(**fast, space="fac", temperature=0.1, vt_loss="mil_nce", loss_weights=(1.0, 1.0))
+        .fit(ds.views)
+        .transform(ds.views[:2] + [None])
+    )
+    np.testing.assert_array_equal(default["va"]["vision"], explicit["va"]["vision"])
+    other = models.MMV(**fast, temperature=0.5).fit(ds.views).transform(ds.views[:2] + [None])
+    assert not np.allclose(default["va"]["vision"], other["va"]["vision"])
+    assert models.MMV().get_params() == DOCUMENTED_SECOND[models.MMV.__init__]
+
+
+def test_fusion_module_defaults_in_behaviour():
+    torch.manual_seed(0)
+    default = models.FusionClassifier([3, 2], 2)
+    assert isinstance(default.fusion, nets.TensorFusion)
+    assert models.FusionClassifier([3, 2], 2, fusion="lowrank").fusion.rank == 4
+    assert nets.LowRankFusion([3, 2], 2).rank == 4
+    assert [m.out_features for m in nets.LateFusion([3, 2], 2).predictors[0].layers
+            if isinstance(m, torch.nn.Linear)] == [32, 2]  # fmt: skip
+    ae = models.BimodalAutoencoder([3, 2])
+    assert ae.joint[0].out_features == 16 and ae.encoders[0][0].out_features == 64
+    gmc = models.GMCModule([3, 2])
+    assert gmc.head(torch.zeros(2, 64)).shape == (2, 32)
+    assert interpret.SequenceCNN().conv.kernel_size == (8,)
+    assert interpret.SequenceCNN().n_filters == 8
+    assert torch.allclose(interpret.ModalityWeights([2, 3]).beta, torch.full((2,), 2**-0.5))

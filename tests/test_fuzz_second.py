@@ -20,9 +20,18 @@ import re
 import numpy as np
 import pytest
 import torch
-from fuzz_catalogue import ERROR, KINDS, SAME, Probe, Target, _err, cases, check
-from test_fuzz_torch import _bad_floats, _bad_ints, _bad_np_views, _bad_tensors, _close, _finite
-from test_fuzz_torch import _good, _np_views, _unusual_tensors
+from fuzz_catalogue import KINDS, Target, cases, check
+from test_fuzz_torch import (
+    _bad_floats,
+    _bad_ints,
+    _bad_np_views,
+    _bad_tensors,
+    _close,
+    _finite,
+    _good,
+    _np_views,
+    _unusual_tensors,
+)
 from torch import nn
 
 from mmlib import metrics
@@ -221,12 +230,22 @@ for _name, _make in _FUSIONS.items():
                 return make()(xs)
 
             _add(f"{_name}.forward", f"xs[{_slot}] {_label}", _thunk, r"xs|batch")
-        _add(f"{_name}.forward", f"xs[{_slot}] float64",
-             lambda make=_make, slot=_slot: make()([x.double() if j == slot else x
-                                                    for j, x in enumerate(_xs())]), "dtype")
-        _add(f"{_name}.forward", f"xs[{_slot}] bfloat16",
-             lambda make=_make, slot=_slot: make()([x.bfloat16() if j == slot else x
-                                                    for j, x in enumerate(_xs())]), "dtype")
+        _add(
+            f"{_name}.forward",
+            f"xs[{_slot}] float64",
+            lambda make=_make, slot=_slot: make()(
+                [x.double() if j == slot else x for j, x in enumerate(_xs())]
+            ),
+            "dtype",
+        )
+        _add(
+            f"{_name}.forward",
+            f"xs[{_slot}] bfloat16",
+            lambda make=_make, slot=_slot: make()(
+                [x.bfloat16() if j == slot else x for j, x in enumerate(_xs())]
+            ),
+            "dtype",
+        )
     _add(f"{_name}.forward", "xs a tensor", lambda make=_make: make()(_good().float()), "xs")
     _add(f"{_name}.forward", "xs three", lambda make=_make: make()([*_xs(), _xs()[0]]), "xs|pair")
     _add(f"{_name}.forward", "xs all meta",
@@ -284,9 +303,14 @@ for _name, _make in _MODULES.items():
                 return make().encode(xs, [0, 1])
 
             _add(f"{_name}.encode", f"views[{_slot}] {_label}", _thunk, r"views|rows")
-        _add(f"{_name}.encode", f"views[{_slot}] float64",
-             lambda make=_make, slot=_slot: make().encode(
-                 [x.double() if j == slot else x for j, x in enumerate(_xs())]), "dtype")
+        _add(
+            f"{_name}.encode",
+            f"views[{_slot}] float64",
+            lambda make=_make, slot=_slot: make().encode(
+                [x.double() if j == slot else x for j, x in enumerate(_xs())]
+            ),
+            "dtype",
+        )
     _add(f"{_name}.encode", "one view of two", lambda make=_make: make().encode(_xs()[:1], [0]),
          "modalities|views")  # fmt: skip
     _add(f"{_name}.encode", "present=[2]", lambda make=_make: make().encode(_xs(), [2]),
@@ -302,15 +326,31 @@ for _label, _bad in {"views[1] wider": [_good().float(), _good().float()],
          r"views|modalities")  # fmt: skip
     _add("GMCModule.joint_code", _label, lambda b=_bad: _MODULES["GMCModule"]().joint_code(b),
          r"views|modalities")  # fmt: skip
-    _add("MVAEModule.elbo_terms", _label,
-         lambda b=_bad: _MODULES["MVAEModule"]().elbo_terms(b, [0]), r"views|modalities")
+    _add(
+        "MVAEModule.elbo_terms",
+        _label,
+        lambda b=_bad: _MODULES["MVAEModule"]().elbo_terms(b, [0]),
+        r"views|modalities",
+    )
 for _label, _bad in {"m=2": 2, "m=-1": -1, "m=1.5": 1.5, "m=True": True, "m='0'": "0"}.items():
-    _add("GMCModule.modality_code", _label,
-         lambda b=_bad: _MODULES["GMCModule"]().modality_code(b, _xs()[0]), r"\bm\b")
-_add("GMCModule.modality_code", "x nan",
-     lambda: _MODULES["GMCModule"]().modality_code(0, _good().float() * math.nan), "views")
-_add("GMCModule.modality_code", "x of modality 1 as modality 0",
-     lambda: _MODULES["GMCModule"]().modality_code(0, _xs()[1]), "views|features")
+    _add(
+        "GMCModule.modality_code",
+        _label,
+        lambda b=_bad: _MODULES["GMCModule"]().modality_code(b, _xs()[0]),
+        r"\bm\b",
+    )
+_add(
+    "GMCModule.modality_code",
+    "x nan",
+    lambda: _MODULES["GMCModule"]().modality_code(0, _good().float() * math.nan),
+    "views",
+)
+_add(
+    "GMCModule.modality_code",
+    "x of modality 1 as modality 0",
+    lambda: _MODULES["GMCModule"]().modality_code(0, _xs()[1]),
+    "views|features",
+)
 
 
 # ---------------------------------------------------------------- GMC family: estimators
@@ -354,17 +394,27 @@ for _cls in (GMC, FusionAE, MVAE):
         _params.update(_bad_floats("beta"))
     for _label, _bad in _params.items():
         _arg = _label.split("=")[0]
-        _add(f"{_name}.fit", _label,
-             lambda c=_cls, a=_arg, b=_bad: c(**{**_FAST, a: b}).fit(_gmc_views()), _arg)
+        _add(
+            f"{_name}.fit",
+            _label,
+            lambda c=_cls, a=_arg, b=_bad: c(**{**_FAST, a: b}).fit(_gmc_views()),
+            _arg,
+        )
 
     def _scaled(c=_cls, s=1.0):
         views = _gmc_views()
-        return torch.as_tensor(c(**_FAST).fit([views[0] * s, views[1]]).transform(
-            [views[0] * s, views[1]]))
+        return torch.as_tensor(
+            c(**_FAST).fit([views[0] * s, views[1]]).transform([views[0] * s, views[1]])
+        )
 
     for _s in (1e300, 1e-300):
-        _add(f"{_name}.fit", f"views[0] x{_s:g} (standardised, not erased)",
-             lambda c=_cls, s=_s: _scaled(c, s), "-", lambda c=_cls: _scaled(c))
+        _add(
+            f"{_name}.fit",
+            f"views[0] x{_s:g} (standardised, not erased)",
+            lambda c=_cls, s=_s: _scaled(c, s),
+            "-",
+            lambda c=_cls: _scaled(c),
+        )
     _add(f"{_name}.transform", "views[0] far outside the training range",
          lambda c=_cls: c(**_FAST).fit(_gmc_views()).transform(
              [_gmc_views()[0] * 1e300, _gmc_views()[1]]), "views")  # fmt: skip
@@ -412,22 +462,42 @@ def _iviews():
 for _label, _bad in _bad_tensors(dtype=torch.float32).items():
     if _label in ("one row", "fewer rows", "numpy", "list"):
         continue
-    _add("ModalityWeights.forward", f"features[0] {_label}",
-         lambda b=_bad: ModalityWeights([3, 2])([b, _good(d=2).float()]), r"features")
-    _add("ModalityWeightedClassifier.forward", f"views[0] {_label}",
-         lambda b=_bad: _mwc()(b, _good(d=2).float()), r"views|\bx\b")
-_add("ModalityWeights.forward", "features[0] float64",
-     lambda: ModalityWeights([3, 2])([_good(), _good(d=2).float()]), "dtype")
-_add("ModalityWeightedClassifier.forward", "views[0] float64",
-     lambda: _mwc()(_good(), _good(d=2).float()), "dtype")
+    _add(
+        "ModalityWeights.forward",
+        f"features[0] {_label}",
+        lambda b=_bad: ModalityWeights([3, 2])([b, _good(d=2).float()]),
+        r"features",
+    )
+    _add(
+        "ModalityWeightedClassifier.forward",
+        f"views[0] {_label}",
+        lambda b=_bad: _mwc()(b, _good(d=2).float()),
+        r"views|\bx\b",
+    )
+_add(
+    "ModalityWeights.forward",
+    "features[0] float64",
+    lambda: ModalityWeights([3, 2])([_good(), _good(d=2).float()]),
+    "dtype",
+)
+_add(
+    "ModalityWeightedClassifier.forward",
+    "views[0] float64",
+    lambda: _mwc()(_good(), _good(d=2).float()),
+    "dtype",
+)
 for _label, _bad in {"nan": torch.full((4, 40), math.nan), "inf": torch.full((4, 40), math.inf),
                      "float64": torch.zeros(4, 40, dtype=torch.float64),
                      "int64": torch.zeros(4, 40, dtype=torch.long),
                      "meta": torch.empty(4, 40, device="meta"), "numpy": np.zeros((4, 40)),
                      "3 columns": torch.zeros(4, 3)}.items():  # fmt: skip
     _add("SequenceCNN.forward", f"x {_label}", lambda b=_bad: SequenceCNN()(b), r"\bx\b")
-_add("modality_ablation", "y strings",
-     lambda: modality_ablation(_mwc(), _iviews(), np.array(["a", "b"] * 12)), r"\by\b")
+_add(
+    "modality_ablation",
+    "y strings",
+    lambda: modality_ablation(_mwc(), _iviews(), np.array(["a", "b"] * 12)),
+    r"\by\b",
+)
 _add("modality_ablation", "y -1", lambda: modality_ablation(_mwc(), _iviews(), -np.ones(N)),
      r"\by\b")  # fmt: skip
 _add("modality_ablation", "views nan",
@@ -482,16 +552,28 @@ for _label, (_args, _arg) in {
     "batch_size=2.5": ((10, 2.5), "batch_size"), "batch_size='4'": ((10, "4"), "batch_size"),
 }.items():  # fmt: skip
     _add("smallest_batch", _label, lambda a=_args: smallest_batch(*a), _arg)
-_add("dca_approx", "min_cluster_size > n",
-     lambda: metrics.dca_approx(R0, E0, min_cluster_size=81), "min_cluster_size")
-_add("dca_approx", "codes x1e300 (bounded memory)",
-     lambda: metrics.dca_approx(R0 * 1e300, E0 * 1e300)["score"], "-")
+_add(
+    "dca_approx",
+    "min_cluster_size > n",
+    lambda: metrics.dca_approx(R0, E0, min_cluster_size=81),
+    "min_cluster_size",
+)
+_add(
+    "dca_approx",
+    "codes x1e300 (bounded memory)",
+    lambda: metrics.dca_approx(R0 * 1e300, E0 * 1e300)["score"],
+    "-",
+)
 _add("embedding_scatter", "labels=None", lambda: embedding_scatter(Q0, labels=None), "labels")
 _add("embedding_scatter", "labels=('a',)", lambda: embedding_scatter(Q0, labels=("a",)), "labels")
 _add("Within", "no ends", lambda: Within(0.5, None, None), "low, high")
 for _label, _bad in {"None": None, "3": 3, "[1, 2]": [1, 2], "'ab'": "ab"}.items():
-    _add("decode_captions", f"vocabulary={_label}",
-         lambda b=_bad: decode_captions(np.ones((2, 2)), b), "vocabulary")
+    _add(
+        "decode_captions",
+        f"vocabulary={_label}",
+        lambda b=_bad: decode_captions(np.ones((2, 2)), b),
+        "vocabulary",
+    )
 
 
 @pytest.mark.parametrize(("thunk", "arg", "reference"), CASES2)
