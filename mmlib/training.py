@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmlib import distributed
 from mmlib._checks import (
     check_n_features,
     check_positive_float,
@@ -395,6 +396,7 @@ def train(
         val_data = _to_model(val_views, dtype, device, "val_views")
     opt = _make_optimizer(optimizer, params, lr, weight_decay)
     is_lbfgs = isinstance(opt, torch.optim.LBFGS)
+    ddp = distributed._trainer(model, n, n_batches)  # None unless torch.distributed is running
 
     history = History()
     monitor = val_data is not None
@@ -411,11 +413,14 @@ def train(
         for b, idx in enumerate(batches):
             where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
             batch = data if idx is None else [v[idx.to(device)] for v in data]
+            batch = batch if ddp is None else ddp.batch(data, idx, n)  # this process's share
 
             def closure(batch=batch, where=where):
                 opt.zero_grad(set_to_none=True)
                 loss = _batch_loss(model, loss_fn, batch, where, lr)
                 loss.backward()
+                if ddp is not None:
+                    distributed.average_gradients(ddp.params)
                 return loss
 
             if is_lbfgs:
@@ -433,7 +438,7 @@ def train(
         if monitor:
             model.eval()
             where = f"epoch {epoch + 1}/{epochs}, validation"
-            with torch.no_grad():
+            with torch.no_grad(), distributed._local_if(ddp):  # every process: all val rows
                 history.val_loss.append(float(_batch_loss(model, loss_fn, val_data, where, lr)))
                 if val_score is not None:
                     history.val_score.append(_score(val_score, model, val_data, where))
@@ -455,6 +460,8 @@ def train(
             history.stopped_early = epoch + 1 < epochs
             break
     bar.close()
+    if ddp is not None:
+        ddp.finish(model)
 
     if best_state is not None:
         model.load_state_dict(best_state)
