@@ -110,6 +110,8 @@ def _meta(x, device) -> torch.Tensor:
     """``[is a tensor, ndim, shape (3 entries, -1 padded), dtype code]`` of one input."""
     if not isinstance(x, torch.Tensor) or x.ndim > 3:
         return torch.tensor([0, -1, -1, -1, -1, -1], device=device)
+    if x.device.type == "meta":
+        return torch.tensor([2, -1, -1, -1, -1, -1], device=device)
     shape = list(x.shape) + [-1] * (3 - x.ndim)
     code = _DTYPES.index(x.dtype) if x.dtype in _DTYPES else len(_DTYPES)
     return torch.tensor([1, x.ndim, *shape, code], device=device)
@@ -118,6 +120,8 @@ def _meta(x, device) -> torch.Tensor:
 def _describe(row: list[int]) -> str:
     if row[0] == 0:
         return "not a tensor of at most 3 dimensions"
+    if row[0] == 2:
+        return "a tensor on the 'meta' device (no values)"
     dtype = _DTYPES[row[5]] if row[5] < len(_DTYPES) else "another dtype"
     return f"shape {tuple(row[2 : 2 + row[1]])}, {dtype}"
 
@@ -145,8 +149,8 @@ def gather_for_loss(
     list of torch.Tensor of shape (W b, ...)
         ``torch.cat`` of the ``W`` processes' tensors (this process's rows are rows
         ``r b`` to ``(r + 1) b - 1``), differentiable: the backward pass sends each process the sum
-        of the gradients all processes computed for its rows. Without gathering, the inputs as a
-        ``tensors`` unchanged.
+        of the gradients all processes computed for its rows. Without gathering: ``tensors``
+        unchanged.
 
     Raises
     ------
@@ -154,21 +158,22 @@ def gather_for_loss(
         ``gather=True`` without a process group, or inputs whose shapes or dtypes differ across
         processes (the message lists each process's shape). Every process raises the same error.
     """
-    if not _wanted(gather) or not isinstance(tensors, (list, tuple)):
+    if not _wanted(gather) or not isinstance(tensors, (list, tuple)) or not tensors:
         return tensors  # not a list: the loss's own checks say what is wrong, on every process
     import torch.distributed as dist
     import torch.distributed.nn.functional as dist_fn
 
     if isinstance(names, str):
         names = [f"{names}[{i}]" for i in range(len(tensors))]
-    device = next((x.device for x in tensors if isinstance(x, torch.Tensor)), torch.device("cpu"))
+    devices = [x.device for x in tensors if isinstance(x, torch.Tensor) and x.device.type != "meta"]
+    device = devices[0] if devices else torch.device("cpu")
     world = dist.get_world_size()
     local = torch.stack([_meta(x, device) for x in tensors])
     metas = [torch.empty_like(local) for _ in range(world)]
     dist.all_gather(metas, local)  # shapes first: a mismatch is an error, never a hang
     for i, name in enumerate(names):
         rows = [m[i].tolist() for m in metas]
-        if any(r != rows[0] for r in rows) or rows[0][0] == 0:
+        if any(r != rows[0] for r in rows) or rows[0][0] != 1:
             found = "; ".join(f"process {p}: {_describe(r)}" for p, r in enumerate(rows))
             raise ValueError(
                 f"{name} must be a tensor of the same shape and dtype on every process to form "
@@ -188,6 +193,14 @@ def shard(index: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
     that :func:`gather_for_loss` rebuilds). ``ValueError`` when ``world_size`` does not divide
     ``len(index)``: unequal shares could not be gathered into the same global batch.
     """
+    from mmlib._checks import check_positive_int
+
+    if not isinstance(index, torch.Tensor) or index.ndim != 1:
+        raise TypeError(f"index must be a 1-D torch.Tensor of row indices, got {index!r}")
+    world_size = check_positive_int(world_size, "world_size")
+    rank = check_positive_int(rank, "rank", minimum=0)
+    if rank >= world_size:
+        raise ValueError(f"rank must be in [0, world_size - 1] = [0, {world_size - 1}], got {rank}")
     m = len(index)
     if m % world_size != 0:
         raise ValueError(
@@ -220,7 +233,9 @@ def average_gradients(params: Sequence[torch.Tensor]) -> None:
 class _Trainer:
     """What :func:`mmlib.training.train` does differently under a process group."""
 
-    def __init__(self, model: torch.nn.Module, n: int, n_batches: int) -> None:
+    def __init__(
+        self, model: torch.nn.Module, n: int, n_batches: int, generator: torch.Generator
+    ) -> None:
         import torch.distributed as dist
 
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
@@ -245,6 +260,9 @@ class _Trainer:
             )
         for t in model.state_dict().values():  # rank 0's initial weights everywhere
             dist.broadcast(t, src=0)
+        state = generator.get_state()  # rank 0's mini-batches everywhere (even unseeded)
+        dist.broadcast(state, src=0)
+        generator.set_state(state)
 
     def batch(self, data, idx, n):
         idx = torch.arange(n) if idx is None else idx
@@ -269,11 +287,11 @@ class _Trainer:
             dist.broadcast(t, src=0)
 
 
-def _trainer(model, n: int, n_batches: int) -> _Trainer | None:
+def _trainer(model, n: int, n_batches: int, generator: torch.Generator) -> _Trainer | None:
     """A :class:`_Trainer` when training runs under a process group, else None."""
     if _LOCAL.get() or not is_distributed():
         return None
-    return _Trainer(model, n, n_batches)
+    return _Trainer(model, n, n_batches, generator)
 
 
 def _local_if(trainer):

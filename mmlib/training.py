@@ -343,7 +343,20 @@ def train(
         makes NaN weights, hence a NaN loss on the next batch).
     ValueError
         Invalid arguments, views that are not finite or overflow the model's dtype, or a
-        ``val_score`` that is not finite.
+        ``val_score`` that is not finite, or under ``torch.distributed`` a world size that does not
+        divide every mini-batch.
+
+    Notes
+    -----
+    Under ``torch.distributed`` (an initialised process group of several processes, e.g. under
+    ``torchrun``), every process runs ``train`` on the same views: the mini-batches are drawn from
+    rank 0's generator, each process takes its share of each (:func:`mmlib.distributed.shard`,
+    the same rows of every view), the losses of :mod:`mmlib.losses` run on the global batch, the
+    gradients are averaged over the processes (as DDP does), the initial weights are rank 0's and
+    the final weights are checked to be equal on every process. The validation loss and score
+    are computed by every process on all the validation rows. Without dropout and batch
+    normalisation, the history and weights are those of one process with the same seed, up to
+    rounding (``tests/test_distributed.py``).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -396,7 +409,7 @@ def train(
         val_data = _to_model(val_views, dtype, device, "val_views")
     opt = _make_optimizer(optimizer, params, lr, weight_decay)
     is_lbfgs = isinstance(opt, torch.optim.LBFGS)
-    ddp = distributed._trainer(model, n, n_batches)  # None unless torch.distributed is running
+    ddp = distributed._trainer(model, n, n_batches, generator)  # None without torch.distributed
 
     history = History()
     monitor = val_data is not None
