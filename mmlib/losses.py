@@ -55,6 +55,7 @@ from mmlib._checks import (
     refuse_meta,
     unit_scale,
 )
+from mmlib.distributed import gather_for_loss
 
 __all__ = ["OBJECTIVES", "cca_correlations", "cca_loss", "gcca_loss", "gcca_solution"]
 
@@ -271,6 +272,7 @@ def cca_loss(
     reg: float | Sequence[float] = 1e-3,
     eps: float = 1e-9,
     objective: str = "sum",
+    gather: bool | None = None,
 ) -> torch.Tensor:
     r"""Deep CCA loss: minus the sum of the top-k canonical correlations of a batch (or squares).
 
@@ -302,6 +304,10 @@ def cca_loss(
         Relative eigenvalue floor (module docstring).
     objective : {"sum", "squared"}
         Minus the sum of the correlations, or of their squares.
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
@@ -312,6 +318,7 @@ def cca_loss(
     ----------
     G. Andrew, R. Arora, J. Bilmes, K. Livescu. Deep canonical correlation analysis. ICML 2013.
     """
+    h1, h2 = gather_for_loss((h1, h2), gather, ("h1", "h2"))
     _check_pair(h1, h2)
     max_k = min(h1.shape[1], h2.shape[1])
     k = max_k if n_components is None else n_components
@@ -414,6 +421,7 @@ def gcca_loss(
     n_components: int,
     reg: float | Sequence[float] = 1e-3,
     eps: float = 1e-9,
+    gather: bool | None = None,
 ) -> torch.Tensor:
     r"""Deep GCCA loss: the GCCA reconstruction error of the current outputs.
 
@@ -439,6 +447,10 @@ def gcca_loss(
         Dimensionless ridge (see :func:`gcca_solution`).
     eps : float >= 0
         Relative floor on the ridge.
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
@@ -450,6 +462,7 @@ def gcca_loss(
     A. Benton, H. Khayrallah, B. Gujral, D. Reisinger, S. Zhang, R. Arora. Deep generalized
     canonical correlation analysis. RepL4NLP 2019 (arXiv:1702.02519, 2017).
     """
+    outputs = gather_for_loss(outputs, gather, "outputs")
     g, us, _, _ = _gcca_solution(outputs, n_components, reg, eps)  # U_j of the rescaled O_j
     regs = check_reg(reg, len(outputs))
 
@@ -503,6 +516,7 @@ def mil_nce(
     bags: torch.Tensor,
     temperature: float = 0.1,
     normalize: bool = True,
+    gather: bool | None = None,
 ) -> torch.Tensor:
     r"""MIL-NCE: contrastive loss with a *bag* of candidate positives per sample.
 
@@ -538,6 +552,10 @@ def mil_nce(
     normalize : bool, default True
         L2-normalise every code first (the dot products are then cosine similarities, and the
         loss does not change when codes are rescaled).
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
@@ -550,6 +568,7 @@ def mil_nce(
     visual representations from uncurated instructional videos. CVPR 2020.
     J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
     """
+    z, bags = gather_for_loss((z, bags), gather, ("z", "bags"))
     _check_codes(z, "z", (2,))
     _check_codes(bags, "bags", (2, 3))
     if bags.ndim == 2:
@@ -589,7 +608,11 @@ def mil_nce(
 
 
 def nce(
-    z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1, normalize: bool = True
+    z1: torch.Tensor,
+    z2: torch.Tensor,
+    temperature: float = 0.1,
+    normalize: bool = True,
+    gather: bool | None = None,
 ) -> torch.Tensor:
     r"""NCE (InfoNCE) between two modalities whose rows are paired one to one.
 
@@ -613,6 +636,10 @@ def nce(
         :math:`\tau`.
     normalize : bool, default True
         L2-normalise the codes first.
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
@@ -625,6 +652,7 @@ def nce(
     coding. arXiv:1807.03748, 2018.
     J.-B. Alayrac et al. Self-supervised multimodal versatile networks. NeurIPS 2020.
     """
+    z1, z2 = gather_for_loss((z1, z2), gather, ("z1", "z2"))
     _check_codes(z1, "z1", (2,))
     _check_codes(z2, "z2", (2,))
     if z1.shape != z2.shape:
@@ -656,7 +684,9 @@ def nce(
 __all__ += ["gmc_loss", "nt_xent"]
 
 
-def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+def nt_xent(
+    z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1, gather: bool | None = None
+) -> torch.Tensor:
     r"""The NT-Xent (normalised temperature-scaled cross-entropy) loss of two paired batches.
 
     The :math:`2B` codes :math:`u = [z_a; z_b]` are scaled to unit norm; with
@@ -674,12 +704,17 @@ def nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.1) -> t
     z_a, z_b : torch.Tensor of shape (B, e)
         Paired codes (row ``i`` of both describes the same sample); any scale, B >= 2.
     temperature : float > 0, default 0.1
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
     torch.Tensor
         A scalar, in the dtype of ``z_a``.
     """
+    z_a, z_b = gather_for_loss((z_a, z_b), gather, ("z_a", "z_b"))
     check_tensor_views([z_a, z_b], min_views=2, name="codes")
     if z_a.shape != z_b.shape:
         raise ValueError(
@@ -704,7 +739,10 @@ def _nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, tau: float) -> torch.Tensor:
 
 
 def gmc_loss(
-    joint: torch.Tensor, modality_codes: Sequence[torch.Tensor], temperature: float = 0.1
+    joint: torch.Tensor,
+    modality_codes: Sequence[torch.Tensor],
+    temperature: float = 0.1,
+    gather: bool | None = None,
 ) -> torch.Tensor:
     r"""The GMC loss: NT-Xent between the joint code and each modality's code, summed.
 
@@ -729,6 +767,10 @@ def gmc_loss(
         Codes :math:`z_m = g(f_m(x_m))` of the same samples, one per modality.
     temperature : float > 0, default 0.1
         :math:`\tau` (0.1 in the paper's MHD experiment).
+    gather : bool or None, default None
+        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
+        ``None`` does so when a ``torch.distributed`` process group of several processes is
+        initialised, ``True`` requires one, ``False`` uses this process's rows only.
 
     Returns
     -------
@@ -755,6 +797,7 @@ def gmc_loss(
         )
     if len(modality_codes) == 0:
         raise ValueError("modality_codes is empty: give at least one modality's codes")
+    joint, *modality_codes = gather_for_loss([joint, *modality_codes], gather, "codes")
     codes = check_tensor_views([joint, *modality_codes], min_views=2, name="codes")
     widths = {int(z.shape[1]) for z in codes}
     if len(widths) != 1:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmlib import distributed
 from mmlib._checks import (
     check_n_features,
     check_positive_float,
@@ -378,7 +379,20 @@ def train(
         makes NaN weights, hence a NaN loss on the next batch).
     ValueError
         Invalid arguments, views that are not finite or overflow the model's dtype, or a
-        ``val_score`` that is not finite.
+        ``val_score`` that is not finite, or under ``torch.distributed`` a world size that does not
+        divide every mini-batch.
+
+    Notes
+    -----
+    Under ``torch.distributed`` (an initialised process group of several processes, e.g. under
+    ``torchrun``), every process runs ``train`` on the same views: the mini-batches are drawn from
+    rank 0's generator, each process takes its share of each (:func:`mmlib.distributed.shard`,
+    the same rows of every view), the losses of :mod:`mmlib.losses` run on the global batch, the
+    gradients are averaged over the processes (as DDP does), the initial weights are rank 0's and
+    the final weights are checked to be equal on every process. The validation loss and score
+    are computed by every process on all the validation rows. Without dropout and batch
+    normalisation, the history and weights are those of one process with the same seed, up to
+    rounding (``tests/test_distributed.py``).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -432,6 +446,7 @@ def train(
         val_data = _to_model(val_views, dtype, device, "val_views")
     opt = _make_optimizer(optimizer, params, lr, weight_decay)
     is_lbfgs = isinstance(opt, torch.optim.LBFGS)
+    ddp = distributed._trainer(model, n, n_batches, generator)  # None without torch.distributed
 
     history = History()
     monitor = val_data is not None
@@ -448,11 +463,14 @@ def train(
         for b, idx in enumerate(batches):
             where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
             batch = data if idx is None else [v[idx.to(device)] for v in data]
+            batch = batch if ddp is None else ddp.batch(data, idx, n)  # this process's share
 
             def closure(batch=batch, where=where):
                 opt.zero_grad(set_to_none=True)
                 loss = _batch_loss(model, loss_fn, batch, where, lr)
                 loss.backward()
+                if ddp is not None:
+                    distributed.average_gradients(ddp.params)
                 return loss
 
             if is_lbfgs:
@@ -470,7 +488,7 @@ def train(
         if monitor:
             model.eval()
             where = f"epoch {epoch + 1}/{epochs}, validation"
-            with torch.no_grad():
+            with torch.no_grad(), distributed._local_if(ddp):  # every process: all val rows
                 history.val_loss.append(float(_batch_loss(model, loss_fn, val_data, where, lr)))
                 if val_score is not None:
                     history.val_score.append(_score(val_score, model, val_data, where))
@@ -492,6 +510,8 @@ def train(
             history.stopped_early = epoch + 1 < epochs
             break
     bar.close()
+    if ddp is not None:
+        ddp.finish(model)
 
     if best_state is not None:
         model.load_state_dict(best_state)

@@ -33,3 +33,11 @@ def test_lazy_names_stay_attributes_and_in_dir_but_not_in_all():
     assert lazy <= set(dir(mmlib))
     assert not lazy & set(mmlib.__all__)
     assert set(mmlib.__all__) <= set(dir(mmlib))
+
+
+def test_import_mmlib_imports_neither_torch_distributed_nor_dask():
+    code = (
+        "import sys, mmlib; mmlib.CCA; mmlib.GCCA; "
+        "bad = {'torch.distributed', 'dask'} & set(sys.modules); assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
