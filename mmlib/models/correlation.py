@@ -360,7 +360,11 @@ class DCCA(_DeepMultiview):
     cca_ : mmlib.linear.CCA
         Linear CCA of the training outputs.
     canonical_correlations_ : ndarray (k,)
-        ``cca_.canonical_correlations_``: correlations of the training variates.
+        ``cca_.canonical_correlations_``: the canonical correlations of the training outputs
+        under the ridge ``reg`` (singular values of the ridge-whitened cross-covariance, see
+        :mod:`mmlib.losses`). With ``reg > 0`` they are shrunk: each is at most the actual
+        Pearson correlation of the training variates ``transform(views)``, equal only at
+        ``reg = 0``. Use :meth:`score` for actual (held-out) correlations.
     n_features_in_ : list of int
     device_ : torch.device
 
@@ -451,7 +455,11 @@ class DCCA(_DeepMultiview):
         return self.fit(views, val_views=val_views).transform(views)
 
     def score(self, views, y=None) -> float:
-        """Sum of the ``k`` correlations between the canonical variates of ``views`` (held out)."""
+        """Sum of the ``k`` actual Pearson correlations between the canonical variates of ``views``.
+
+        The directions are the training ones (fitted with the ridge), but the correlations are
+        not shrunk: on the training views this is at least ``canonical_correlations_.sum()``.
+        """
         check_is_fitted(self, "cca_")
         return self.cca_.score(self._new_outputs(views))
 
