@@ -50,7 +50,7 @@ browser: env
 MIN_DEPS = $(shell $(PYTHON) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join('torch==2.13.0' if r.startswith('torch') else r.replace('>=', '==') for r in d))")
 MIN_TESTS := tests/test_checks.py tests/test_linear.py tests/test_metrics.py tests/test_losses.py \
 	tests/test_nets.py tests/test_fusion.py tests/test_training.py tests/test_defaults.py \
-	tests/test_plotting.py tests/test_package.py
+	tests/test_plotting.py tests/test_package.py tests/test_gmc.py tests/test_fuzz_second.py
 test-min:
 	@if [ ! -f .venv-min/.installed ] || [ pyproject.toml -nt .venv-min/.installed ]; then \
 		set -e; \
