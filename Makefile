@@ -7,7 +7,7 @@ JB_FLAGS := -W -n --keep-going --all
 # torch's OpenMP threads spin while waiting; on 2 shared cores that can slow a chapter several-fold
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: env book test lint unit nbval browser notebooks notebook bench set-repo clean
+.PHONY: env book test test-min lint unit nbval browser notebooks notebook bench set-repo clean
 
 env: $(STAMP)
 
@@ -44,6 +44,26 @@ nbval: env
 browser: env
 	$(BIN)/pytest tests -m browser
 
+## test-min: the unit tests on the lowest versions pyproject.toml declares, in their own venv
+# (.venv-min): each `>=` bound of [project] dependencies installed exactly (torch: the book's
+# 2.13.0), then mmlib itself without dependencies; a representative subset, under 5 minutes.
+MIN_DEPS = $(shell $(PYTHON) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(' '.join('torch==2.13.0' if r.startswith('torch') else r.replace('>=', '==') for r in d))")
+MIN_TESTS := tests/test_checks.py tests/test_linear.py tests/test_metrics.py tests/test_losses.py \
+	tests/test_nets.py tests/test_fusion.py tests/test_training.py tests/test_defaults.py \
+	tests/test_plotting.py tests/test_package.py tests/test_gmc.py tests/test_fuzz_second.py
+test-min:
+	@if [ ! -f .venv-min/.installed ] || [ pyproject.toml -nt .venv-min/.installed ]; then \
+		set -e; \
+		rm -rf .venv-min; \
+		$(PYTHON) -m venv .venv-min; \
+		.venv-min/bin/python -m pip install -q --upgrade pip; \
+		.venv-min/bin/python -m pip install -q $(MIN_DEPS) $$(grep -E '^pytest==' requirements.txt); \
+		touch .venv-min/.installed; \
+	fi
+	.venv-min/bin/python -m pip install -q --no-deps -e .
+	.venv-min/bin/python -m pip list --format=freeze | grep -iE '^(numpy|scipy|scikit-learn|torch|tqdm|matplotlib|plotly)=='
+	.venv-min/bin/python -m pytest -p no:cacheprovider -q $(MIN_TESTS)
+
 ## notebooks: regenerate every book/*.ipynb from its .md and execute it (commit the result)
 notebooks: env
 	$(BIN)/python tools/make_notebooks.py book/*.md
@@ -72,4 +92,4 @@ set-repo: env
 	$(BIN)/python tools/set_repository.py "$(URL)" "$(BRANCH)"
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache
+	rm -rf _build .pytest_cache .ruff_cache .venv-min

@@ -13,6 +13,7 @@ the result. Arrays are copied only when a conversion is needed: treat them as re
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
+_RaggedWarning = getattr(getattr(np, "exceptions", np), "VisibleDeprecationWarning", UserWarning)
 
 
 def check_array(
@@ -89,8 +91,11 @@ def check_array(
     if _is_tensor(X):
         X = to_numpy(X, name=name)
     try:
-        arr = np.asarray(X)
-    except (ValueError, TypeError) as err:  # ragged nested lists
+        with warnings.catch_warnings():
+            # numpy < 1.24 only warns about ragged nested lists (and makes an object array)
+            warnings.simplefilter("error", _RaggedWarning)
+            arr = np.asarray(X)
+    except (ValueError, TypeError, _RaggedWarning) as err:  # ragged nested lists
         raise ValueError(f"{name} could not be read as a rectangular array: {err}") from err
     if arr.dtype.kind not in _NUMERIC_KINDS:
         if arr.dtype.kind == "c":

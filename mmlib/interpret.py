@@ -567,9 +567,7 @@ def _as_tensors(views, n_expected: int, name: str, device, dtype) -> list[torch.
 
 
 def _targets(y, n: int, out_features: int, device) -> torch.Tensor:
-    y = check_labels(y, n)
-    if not np.all(y == np.round(y)) or y.min() < 0:
-        raise ValueError("y must hold class labels 0, 1, ...")
+    y = _class_indices(y, n)
     n_classes = max(int(y.max()) + 1, 2)
     expected = 1 if n_classes == 2 else n_classes
     if out_features != expected:

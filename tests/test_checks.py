@@ -297,3 +297,43 @@ def test_check_seed_range():
         check_seed(1.0)
     # numpy generators take any non-negative int, 2**64 and beyond included
     assert isinstance(check_random_state(2**70), np.random.Generator)
+
+
+def test_unit_scale_is_exact_and_shared():
+    """Issue 19: one power-of-two row rescaling for numpy and torch, exact on ordinary data."""
+    import torch
+
+    from mmlib._checks import unit_scale
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 4)) * np.array([[1e-300], [1e-170], [1.0], [1e170], [1e300]])
+    A[2] = 0.0  # a zero row stays zero
+    for out in (unit_scale(A), unit_scale(torch.as_tensor(A)).numpy()):
+        top = np.abs(out).max(axis=1)
+        assert np.all((top[[0, 1, 3, 4]] >= 0.5) & (top[[0, 1, 3, 4]] < 1.0))
+        assert np.all(out[2] == 0.0)
+        # a power of two per row: the ratios inside a row are exactly those of A
+        ratio = out[[0, 1, 3, 4]] / A[[0, 1, 3, 4]]
+        assert np.all(ratio == ratio[:, :1])
+        assert np.all(np.frexp(ratio)[0] == 0.5)
+    z = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    unit_scale(z * 1e300).sum().backward()  # the factors are constants: the gradient flows
+    assert torch.isfinite(z.grad).all()
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        assert unit_scale(torch.ones(2, 3, dtype=dtype)).dtype == dtype
+
+
+def test_contrastive_losses_are_bitwise_scale_free_by_powers_of_two():
+    """Rescaling codes by 2**k changes no bit of the losses (the helper's factors are exact),
+    and codes x1e300 / x1e-300 give the x1 value, not the value for zero codes."""
+    import torch
+
+    from mmlib.losses import gmc_loss, mil_nce, nce, nt_xent
+
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(8, 5, generator=g, dtype=torch.float64) for _ in range(2))
+    for loss in (nce, mil_nce, nt_xent, lambda x, y: gmc_loss(x, [y])):
+        want = loss(a, b)
+        assert torch.equal(loss(a * 2.0**40, b * 2.0**-40), want)
+        for s in (1e300, 1e-300):
+            assert torch.allclose(loss(a * s, b * s), want, rtol=1e-12)

@@ -449,6 +449,11 @@ _add("MMV.fit", "mixed-dtype encoders",
 # ---------------------------------------------------------------- interpret
 
 
+def _ig(*args, **kwargs):
+    pytest.importorskip("captum")  # an optional dependency (mmlib[interpret])
+    return integrated_gradients_per_modality(*args, **kwargs)
+
+
 def _mwc():
     torch.manual_seed(0)
     return ModalityWeightedClassifier([MLP(3, 2, ()), MLP(2, 2, ())], [2, 2])
@@ -506,7 +511,7 @@ _add("modality_ablation", "views nan",
 for _label, _bad in {"target=5": 5, "target=-1": -1, "target='a'": "a", "target=1.5": 1.5,
                      "target=True": True}.items():  # fmt: skip
     _add("integrated_gradients_per_modality", _label,
-         lambda b=_bad: integrated_gradients_per_modality(_mwc(), _iviews(), target=b),
+         lambda b=_bad: _ig(_mwc(), _iviews(), target=b),
          "target")  # fmt: skip
 for _label, _bad in {"nan": [np.full(3, np.nan), np.zeros(2)],
                      "inf": [np.zeros(3), np.full(2, np.inf)],
@@ -514,7 +519,7 @@ for _label, _bad in {"nan": [np.full(3, np.nan), np.zeros(2)],
                      "meta": [torch.empty(3, device="meta"), np.zeros(2)],
                      "3-D": [np.zeros((1, 1, 3)), np.zeros(2)]}.items():  # fmt: skip
     _add("integrated_gradients_per_modality", f"baselines {_label}",
-         lambda b=_bad: integrated_gradients_per_modality(_mwc(), _iviews(), baselines=b),
+         lambda b=_bad: _ig(_mwc(), _iviews(), baselines=b),
          "baselines")  # fmt: skip
 
 
