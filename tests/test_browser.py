@@ -140,10 +140,13 @@ WIDE_BLOCKS_JS = """
 }
 """
 
-# Open every collapsed cell (hide-input, hide-output, hide-cell) so that what a reader can expand is
-# held to the same width rule as what is shown.
+# Open every collapsed cell (hide-input, hide-output, hide-cell) and every dropdown (hints, solutions)
+# so that what a reader can expand is held to the same width rule as what is shown.
 OPEN_COLLAPSED_JS = """
-() => document.querySelectorAll("details").forEach((d) => { d.open = true; })
+() => {
+  document.querySelectorAll("details").forEach((d) => { d.open = true; });
+  document.querySelectorAll(".toggle-hidden").forEach((e) => e.classList.remove("toggle-hidden"));
+}
 """
 
 
