@@ -3,7 +3,8 @@
 Fails when a plotly figure did not draw, math did not render, an image is broken, a page logged a
 JavaScript error, a display equation is wider than its column, or a code cell's input, a cell's
 output (printed text, a repr, an HTML or pandas table) or a table in the prose scrolls sideways or
-sticks out of the text column (all at a 1280 x 900 window, with every collapsed cell opened). Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
+sticks out of the text column (all at a 1280 x 900 window, with every collapsed cell and dropdown
+opened). Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
 (`make book`) unless _build/html is newer than every chapter and every mmlib file.
 Under CI=true the test is required; elsewhere it skips when chromium is missing.
 """
