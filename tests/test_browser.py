@@ -1,8 +1,10 @@
 """The rendered book, opened in a real headless browser (Debian's chromium, driven by playwright).
 
 Fails when a plotly figure did not draw, math did not render, an image is broken, a page logged a
-JavaScript error, a display equation is wider than its column, or a code cell's input scrolls
-sideways (all at a 1280 x 900 window). Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
+JavaScript error, a display equation is wider than its column, or a code cell's input, a cell's
+output (printed text, a repr, an HTML or pandas table) or a table in the prose scrolls sideways or
+sticks out of the text column (all at a 1280 x 900 window, with every collapsed cell and dropdown
+opened). Screenshots go to _build/screenshots/ for a person to look at. Builds the book first
 (`make book`) unless _build/html is newer than every chapter and every mmlib file.
 Under CI=true the test is required; elsewhere it skips when chromium is missing.
 """
@@ -98,6 +100,57 @@ SCROLLING_CODE_JS = """
 """
 
 
+# Cell outputs (printed text, reprs, HTML and pandas tables) and tables in the prose that are wider
+# than the room they have: a block that scrolls sideways itself, one inside a box that scrolls or
+# clips it (myst-nb's output div, the theme's table container), or one that sticks out of the text
+# column. Reports where the block is and how it starts.
+WIDE_BLOCKS_JS = """
+() => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const column = article.getBoundingClientRect();
+  const cells = Array.from(document.querySelectorAll("div.cell"));
+  const blocks = [
+    ...article.querySelectorAll("div.cell_output pre, div.cell_output div.output, div.cell_output table"),
+    ...Array.from(article.querySelectorAll("table")).filter((t) => !t.closest("div.cell")),
+  ];
+  const scrolls = (el) => el.scrollWidth > el.clientWidth + 1
+    && getComputedStyle(el).overflowX !== "visible";
+  return blocks.flatMap((el) => {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) return [];  // not displayed
+    let why = "";
+    if (el.scrollWidth > el.clientWidth + 1) {
+      why = `${el.scrollWidth} px > ${el.clientWidth} px`;
+    } else if (box.right > column.right + 1 || box.left < column.left - 1) {
+      why = `sticks out of the ${Math.round(column.width)} px column`;
+    } else {
+      for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+        if (scrolls(a)) {
+          why = `in a box that scrolls: ${a.scrollWidth} px > ${a.clientWidth} px`;
+          break;
+        }
+      }
+    }
+    if (!why) return [];
+    const cell = el.closest("div.cell");
+    const where = cell ? `output of code cell ${cells.indexOf(cell) + 1}` : "table in the prose";
+    const kind = el.tagName === "PRE" ? "text" : el.tagName === "TABLE" ? "table" : "block";
+    const first = (el.innerText || el.textContent).trim().split("\\n")[0].slice(0, 60);
+    return [`${where}, ${kind} (${why}): ${first}`];
+  });
+}
+"""
+
+# Open every collapsed cell (hide-input, hide-output, hide-cell) and every dropdown (hints, solutions)
+# so that what a reader can expand is held to the same width rule as what is shown.
+OPEN_COLLAPSED_JS = """
+() => {
+  document.querySelectorAll("details").forEach((d) => { d.open = true; });
+  document.querySelectorAll(".toggle-hidden").forEach((e) => e.classList.remove("toggle-hidden"));
+}
+"""
+
+
 @pytest.fixture(scope="module")
 def site():
     chromium = _chromium()
@@ -149,9 +202,14 @@ def test_page_renders(site, browser, page_path):
         wide = page.evaluate(WIDE_EQUATIONS_JS)
         assert not wide, f"{page_path}: display equations wider than the column: " + "; ".join(wide)
 
-    # code cells: no input block that scrolls sideways at this width
+    # code cells: no input block that scrolls sideways at this width, collapsed ones opened
+    page.evaluate(OPEN_COLLAPSED_JS)
     scrolling = page.evaluate(SCROLLING_CODE_JS)
     assert not scrolling, f"{page_path}: code cells scroll sideways: " + "; ".join(scrolling)
+
+    # outputs and tables: the same rule for printed text, reprs, HTML/pandas tables, prose tables
+    wide = page.evaluate(WIDE_BLOCKS_JS)
+    assert not wide, f"{page_path}: outputs or tables scroll sideways: " + "; ".join(wide)
 
     # plotly: every figure div must have drawn its SVG
     n_plotly = page.locator("div.plotly-graph-div").count()
