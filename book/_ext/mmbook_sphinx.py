@@ -24,13 +24,13 @@ _MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output", "ui", "a11y", "adaptors
 # column, which fits 81; at 12.25 px (7.4 px a character) with 8-px padding, 88 fit.
 _CSS = """
 div.cell_input pre, div.cell_input div.highlight pre,
-div.cell_output pre, div.cell_output div.highlight pre {
+body div.cell_output pre, body div.cell_output div.highlight pre {
   font-size: 12.25px;
   padding-left: 8px;
   padding-right: 8px;
 }
 /* glued numbers and sentences read as part of the prose (myst-nb makes them bold) */
-span.pasted-text {
+body span.pasted-text {
   font-weight: inherit;
 }
 """
