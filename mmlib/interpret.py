@@ -286,77 +286,117 @@ def _subsets(n_modalities: int, min_order: int = 2) -> list[tuple[int, ...]]:
     ]
 
 
+def _lower_order_coef(lower: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Least-squares coefficients of centred ``target`` on centred ``lower`` (tiny ridge)."""
+    gram = lower.T @ lower
+    jitter = 1e-9 * torch.diagonal(gram).mean() + torch.finfo(gram.dtype).tiny
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
+    return torch.linalg.solve(gram + jitter * eye, lower.T @ target)
+
+
 def iterative_normalised_tensor(
     features: Sequence[torch.Tensor],
-    means: dict[tuple[int, ...], torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, dict[tuple[int, ...], torch.Tensor]]:
-    r"""The interaction part of the tensor block, with its lower-order content removed.
+    stats: dict[tuple[int, ...], torch.Tensor | tuple[torch.Tensor, torch.Tensor]] | None = None,
+) -> tuple[torch.Tensor, dict]:
+    r"""The interaction part of the tensor block, centred against every lower-order block.
 
-    For a subset :math:`S = (m_1 < \dots < m_k)` of modalities, built one factor at a time:
+    Order by order, as in a Hoeffding (ANOVA) decomposition, but linear: with the centred
+    features :math:`z_{\{m\}} = h_m - \mu_m` as the blocks of order 1, the block of a subset
+    :math:`S` of :math:`k \ge 2` modalities is the product of its members' centred features
+    minus its least-squares fit on *all* blocks of lower order (every subset :math:`T` with
+    :math:`|T| < k`, not only those inside :math:`S`):
 
     .. math::
 
-        z_{(m_1)} = h_{m_1} - \mu_{(m_1)}, \qquad
-        z_{S' + m} = z_{S'} \otimes (h_m - \mu_{(m)}) - \mu_{S' + m},
+        P_S = \bigotimes_{m \in S} z_{\{m\}}, \qquad
+        L_{<k} = \big[\, z_T \,\big]_{1 \le |T| < k}, \qquad
+        z_S = P_S - \mu_S - L_{<k} B_S,
 
-    where each :math:`\mu` is the (batch) mean of the product it is subtracted from. Subtracting
-    the means at every order removes the constant and every lower-order term from the
-    higher-order products: a modality whose features are constant contributes exactly zero,
-    and no :math:`z_S` with :math:`|S| \ge 2` contains a copy of one modality's features. The
-    block is the concatenation of :math:`z_S` for all subsets with :math:`|S| \ge 2` (by size,
-    then lexicographic), each flattened by :func:`outer_flatten`.
+    where :math:`(\mu_S, B_S)` minimise :math:`\sum_i \lVert P_{S,i} - \mu - L_{<k,i} B
+    \rVert^2` on the batch (a relative ridge of 1e-9 keeps the solve defined when lower-order
+    features are collinear or constant). On the batch each :math:`z_S` therefore has zero mean
+    and zero covariance with every lower-order block; the construction treats the modalities
+    alike, so permuting them permutes the blocks (and the columns inside them) and changes
+    nothing else; a constant modality contributes exactly zero. Only *linear* lower-order
+    components are removed: when modalities are dependent but uncorrelated (e.g.
+    :math:`h_1 = h_0^2 - 1`), :math:`z_{\{0,1\}}` is a nonlinear function of :math:`h_0` alone
+    (here :math:`h_0^3 - 3 h_0`), uncorrelated with both blocks below it, and no correction by
+    lower-order blocks of the same form can remove it. The block is the concatenation of
+    :math:`z_S` for all :math:`|S| \ge 2` (by size, then lexicographic), each flattened by
+    :func:`outer_flatten` in increasing modality order. Computed in float64 (float32 on MPS),
+    returned in the features' dtype.
 
     Parameters
     ----------
     features : list of M >= 2 torch.Tensor of shape (n, d_m)
-    means : dict, optional
-        Means to subtract, keyed by the prefix tuple ``(m_1, ..., m_j)``; ``None`` computes
-        them from the batch (needs n >= 2).
+    stats : dict, optional
+        The fitted centring to apply: ``stats[(m,)]`` the mean :math:`\mu_m` of shape
+        ``(d_m,)``, and for each subset ``S`` with ``|S| >= 2`` the pair
+        ``(mu_S, B_S)`` of shapes ``(prod d_S,)`` and ``(p_k, prod d_S)``, where ``p_k`` is the
+        number of lower-order columns. ``None`` fits them on the batch, which needs more
+        samples than ``p_M + 1`` (otherwise the fit would interpolate and the block vanish).
 
     Returns
     -------
     block : torch.Tensor of shape (n, sum over |S| >= 2 of prod_{m in S} d_m)
-    means : dict
-        The means used (computed or given), for reuse at test time.
+    stats : dict
+        The centring used (fitted or given), for reuse at test time.
     """
     features = _check_features(features, None)
-    if len(features) < 2:
-        raise ValueError(f"a tensor block needs at least 2 modalities, got {len(features)}")
-    batch = means is None
+    n_mod = len(features)
+    if n_mod < 2:
+        raise ValueError(f"a tensor block needs at least 2 modalities, got {n_mod}")
+    dims = [h.shape[1] for h in features]
+    n = features[0].shape[0]
+    batch = stats is None
     if batch:
-        if features[0].shape[0] < 2:
-            raise ValueError("batch means need at least 2 samples")
-        means = {}
-    z_cache: dict[tuple[int, ...], torch.Tensor] = {}
-
-    def centred(key: tuple[int, ...], value: torch.Tensor) -> torch.Tensor:
+        n_lower = sum(dims) + sum(
+            math.prod(dims[m] for m in s) for s in _subsets(n_mod) if len(s) < n_mod
+        )
+        if n <= n_lower + 1:
+            raise ValueError(
+                f"features: fitting the centring on a batch needs more than {n_lower + 1} "
+                f"samples (the lower-order columns plus the mean), got {n}"
+            )
+        stats = {}
+    else:
+        missing = [s for s in [(m,) for m in range(n_mod)] + _subsets(n_mod) if s not in stats]
+        if missing:
+            raise ValueError(f"stats lacks the entry for the modalities {missing[0]}")
+    dtype = features[0].dtype
+    work = torch.float32 if features[0].device.type == "mps" else torch.float64
+    centred = []
+    for m, h in enumerate(features):
+        h = h.to(work)
         if batch:
-            means[key] = value.mean(dim=0)
-        elif key not in means:
-            raise ValueError(f"means lacks the entry for the product of modalities {key}")
-        return value - means[key]
-
-    def z(key: tuple[int, ...]) -> torch.Tensor:
-        if key not in z_cache:
-            if len(key) == 1:
-                z_cache[key] = centred(key, features[key[0]])
-            else:
-                product = outer_flatten([z(key[:-1]), z(key[-1:])])
-                z_cache[key] = centred(key, product)
-        return z_cache[key]
-
-    block = torch.cat([z(s) for s in _subsets(len(features))], dim=1)
-    return block, means
+            stats[(m,)] = h.mean(dim=0)
+        centred.append(h - stats[(m,)].to(work))
+    lower, out = list(centred), []
+    for k in range(2, n_mod + 1):
+        design = torch.cat(lower, dim=1)
+        new = []
+        for s in itertools.combinations(range(n_mod), k):
+            product = outer_flatten([centred[m] for m in s])
+            if batch:
+                mu = product.mean(dim=0)
+                stats[s] = (mu, _lower_order_coef(design, product - mu))
+            mu, coef = (t.to(work) for t in stats[s])
+            new.append(product - mu - design @ coef)
+        lower += new
+        out += new
+    return torch.cat(out, dim=1).to(dtype), stats
 
 
 class IterativeNormTensor(nn.Module):
-    """Module form of :func:`iterative_normalised_tensor`, with running means.
+    """Module form of :func:`iterative_normalised_tensor`, with running statistics.
 
-    In training mode the means come from the batch and update running averages (momentum as in
-    ``torch.nn.BatchNorm1d``); in eval mode the running averages are used. The block is centred
-    but not rescaled: dividing by its standard deviation would let the encoders make the block's
-    features as large as they like at no cost in their weight penalty, and the block would
-    memorise the training set. The only scaling is the modality weight's.
+    In training mode the centring (means and lower-order coefficients) is fitted on the batch
+    and updates running averages (momentum as in ``torch.nn.BatchNorm1d``); in eval mode the
+    running averages are used, so a test sample is centred with the training batches' fit. The
+    block is centred but not rescaled: dividing by its standard deviation would let the
+    encoders make the block's features as large as they like at no cost in their weight
+    penalty, and the block would memorise the training set. The only scaling is the modality
+    weight's.
 
     Parameters
     ----------
@@ -376,35 +416,41 @@ class IterativeNormTensor(nn.Module):
         if momentum > 1:
             raise ValueError(f"momentum must be in (0, 1], got {momentum}")
         self.in_features, self.momentum = dims, momentum
-        self.keys = sorted(
-            {s[:j] for s in _subsets(len(dims)) for j in range(1, len(s) + 1)}
-            | {(m,) for m in range(len(dims))}
-        )
+        self.keys = [(m,) for m in range(len(dims))] + _subsets(len(dims))
         for key in self.keys:
             size = math.prod(dims[m] for m in key)
-            self.register_buffer(self._name(key), torch.zeros(size))
+            self.register_buffer(self._name("mean", key), torch.zeros(size))
+            if len(key) > 1:
+                n_lower = sum(math.prod(dims[m] for m in t) for t in self.keys if len(t) < len(key))
+                self.register_buffer(self._name("coef", key), torch.zeros(n_lower, size))
         self.out_features = sum(math.prod(dims[m] for m in s) for s in _subsets(len(dims)))
 
     def reset_parameters(self) -> None:
-        """Reset the running means to 0."""
-        for key in self.keys:
-            getattr(self, self._name(key)).zero_()
+        """Reset the running statistics to 0."""
+        for buffer in self.buffers():
+            buffer.zero_()
 
     @staticmethod
-    def _name(key: tuple[int, ...]) -> str:
-        return "mean_" + "_".join(map(str, key))
+    def _name(kind: str, key: tuple[int, ...]) -> str:
+        return kind + "_" + "_".join(map(str, key))
+
+    def _running(self, key: tuple[int, ...]):
+        mean = getattr(self, self._name("mean", key))
+        return mean if len(key) == 1 else (mean, getattr(self, self._name("coef", key)))
 
     def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         """``(n, out_features)`` normalised interaction block from ``M`` (n, d_m) features."""
         features = _check_features(features, len(self.in_features))
         if self.training:
-            block, means = iterative_normalised_tensor(features)
+            block, stats = iterative_normalised_tensor(features)
             with torch.no_grad():
-                for key, mean in means.items():
-                    getattr(self, self._name(key)).lerp_(mean.detach(), self.momentum)
+                for key, value in stats.items():
+                    values = (value,) if len(key) == 1 else value
+                    for kind, v in zip(("mean", "coef"), values, strict=False):
+                        running = getattr(self, self._name(kind, key))
+                        running.lerp_(v.detach().to(running.dtype), self.momentum)
             return block
-        means = {key: getattr(self, self._name(key)) for key in self.keys}
-        return iterative_normalised_tensor(features, means)[0]
+        return iterative_normalised_tensor(features, {k: self._running(k) for k in self.keys})[0]
 
 
 # --------------------------------------------------------------------------------------------

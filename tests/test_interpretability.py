@@ -159,55 +159,142 @@ def test_tensor_block_holds_every_lower_order_term():
     assert T[2, 3] == 1.0
 
 
-def _explicit_normalised(h: list[np.ndarray]) -> np.ndarray:
-    """The iterative normalisation written with loops and dictionaries, no reshapes."""
+def _explicit_normalised(h: list[np.ndarray]) -> list[np.ndarray]:
+    """The normalisation written with loops and numpy's lstsq: one block per subset."""
     n = h[0].shape[0]
-    dims = tuple(x.shape[1] for x in h)
     centred = [x - x.mean(axis=0) for x in h]
-    columns = []
+    lower, blocks = list(centred), []
     for k in range(2, len(h) + 1):
+        design = np.column_stack([np.ones(n), *lower])  # the mean and every lower block
+        new = []
         for subset in itertools.combinations(range(len(h)), k):
-            # z[prefix][index tuple] = column over samples, built one factor at a time
-            z = {(i,): centred[subset[0]][:, i] for i in range(dims[subset[0]])}
-            for m in subset[1:]:
-                new = {}
-                for idx, col in z.items():
-                    for i in range(dims[m]):
-                        prod = col * centred[m][:, i]
-                        new[idx + (i,)] = prod - prod.mean()
-                z = new
-            sub_dims = tuple(dims[m] for m in subset)
-            block = np.zeros((n, int(np.prod(sub_dims))))
-            for idx, col in z.items():
-                block[:, _position(idx, sub_dims)] = col
-            columns.append(block)
-    return np.concatenate(columns, axis=1)
+            cols = []
+            for idx in itertools.product(*[range(h[m].shape[1]) for m in subset]):
+                col = np.ones(n)  # row-major: the last modality's index varies fastest
+                for m, i in zip(subset, idx, strict=True):
+                    col = col * centred[m][:, i]
+                coef = np.linalg.lstsq(design, col, rcond=None)[0]
+                cols.append(col - design @ coef)
+            new.append(np.column_stack(cols))
+        lower += new
+        blocks += new
+    return blocks
+
+
+def _old_prefix_normalisation(h: list[torch.Tensor]) -> torch.Tensor:
+    """The former, asymmetric version: each prefix product centred by its mean only."""
+    centred = [x - x.mean(0) for x in h]
+    out = []
+    for s in itertools.chain.from_iterable(
+        itertools.combinations(range(len(h)), k) for k in range(2, len(h) + 1)
+    ):
+        z = centred[s[0]]
+        for m in s[1:]:
+            z = outer_flatten([z, centred[m]])
+            z = z - z.mean(0)
+        out.append(z)
+    return torch.cat(out, dim=1)
+
+
+def _split(block: np.ndarray, dims: tuple[int, ...]) -> dict[tuple[int, ...], np.ndarray]:
+    """The block's columns per subset S, as an array of shape (n, d_{s1}, ..., d_{sk})."""
+    parts, start = {}, 0
+    for k in range(2, len(dims) + 1):
+        for s in itertools.combinations(range(len(dims)), k):
+            size = int(np.prod([dims[m] for m in s]))
+            parts[s] = block[:, start : start + size].reshape(-1, *[dims[m] for m in s])
+            start += size
+    assert start == block.shape[1]
+    return parts
+
+
+def _dependent_modalities(n: int = 400, seed: int = 0) -> list[np.ndarray]:
+    """h0 independent of (h1, h2), corr(h1, h2) = 0.8 per column; widths 2, 3, 3."""
+    rng = np.random.default_rng(seed)
+    h0 = rng.exponential(size=(n, 2)) + 1.0
+    h1 = rng.normal(size=(n, 3))
+    h2 = 0.8 * h1 + 0.6 * rng.normal(size=(n, 3)) - 2.0
+    return [h0, h1, h2]
+
+
+def _max_lower_order_covariance(h: list[np.ndarray], block: np.ndarray) -> float:
+    """Largest |cov| between a block z_S and any block of lower order, relative to the sds."""
+    dims = tuple(x.shape[1] for x in h)
+    parts = {s: p.reshape(p.shape[0], -1) for s, p in _split(block, dims).items()}
+    parts |= {(m,): x - x.mean(0) for m, x in enumerate(h)}
+    worst = 0.0
+    for s, z in parts.items():
+        for t, low in parts.items():
+            if len(t) < len(s):
+                cov = (z - z.mean(0)).T @ low / len(z)
+                scale = np.outer(z.std(0), low.std(0)) + 1e-300
+                worst = max(worst, float(np.abs(cov / scale).max()))
+    return worst
 
 
 def test_iterative_normalisation_against_explicit_construction():
     rng = np.random.default_rng(0)
     # non-symmetric: different widths, non-zero means, skewed values
-    h = [rng.exponential(size=(6, d)) + j for j, d in enumerate((2, 3, 4))]
-    block, means = iterative_normalised_tensor([torch.tensor(x) for x in h])
-    expected = _explicit_normalised(h)
-    assert block.shape == expected.shape == (6, 2 * 3 + 2 * 4 + 3 * 4 + 24)
-    np.testing.assert_allclose(block.numpy(), expected, atol=1e-12)
-    # the same means, given back, reproduce the block (the eval-mode path)
-    again, _ = iterative_normalised_tensor([torch.tensor(x) for x in h], means)
-    np.testing.assert_allclose(again.numpy(), expected, atol=1e-12)
+    h = [rng.exponential(size=(60, d)) + j for j, d in enumerate((2, 3, 4))]
+    block, stats = iterative_normalised_tensor([torch.tensor(x) for x in h])
+    expected = np.concatenate(_explicit_normalised(h), axis=1)
+    assert block.shape == expected.shape == (60, 2 * 3 + 2 * 4 + 3 * 4 + 24)
+    np.testing.assert_allclose(block.numpy(), expected, atol=1e-7)
+    # the same statistics, given back, reproduce the block (the eval-mode path)
+    again, _ = iterative_normalised_tensor([torch.tensor(x) for x in h], stats)
+    torch.testing.assert_close(again, block)
 
 
-def test_a_transposed_flattening_would_be_caught():
-    """The explicit check distinguishes the right order from a transposed one."""
-    rng = np.random.default_rng(1)
-    h = [rng.exponential(size=(5, d)) for d in (2, 3)]
-    block, _ = iterative_normalised_tensor([torch.tensor(x) for x in h])
-    # what a column-major flattening of the subtracted means would give
-    c0, c1 = h[0] - h[0].mean(0), h[1] - h[1].mean(0)
-    prod = c0[:, :, None] * c1[:, None, :]
-    wrong = prod.reshape(5, -1) - prod.mean(0).reshape(-1, order="F")
-    assert np.abs(block.numpy() - wrong).max() > 1e-3
-    np.testing.assert_allclose(block.numpy(), _explicit_normalised(h), atol=1e-12)
+def test_normalisation_is_symmetric_under_permuted_modalities():
+    h = _dependent_modalities()
+    dims = tuple(x.shape[1] for x in h)
+    block = _split(iterative_normalised_tensor([torch.tensor(x) for x in h])[0].numpy(), dims)
+    for perm in itertools.permutations(range(3)):
+        hp = [h[m] for m in perm]
+        out = iterative_normalised_tensor([torch.tensor(x) for x in hp])[0].numpy()
+        parts = _split(out, tuple(dims[m] for m in perm))
+        for s_new, z in parts.items():
+            original = tuple(perm[i] for i in s_new)  # modalities in the new order
+            # bring the columns back to increasing original modality order
+            back = z.transpose(0, *(1 + np.argsort(original)))
+            np.testing.assert_allclose(back, block[tuple(sorted(original))], atol=1e-9)
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_no_linear_lower_order_component_survives(order):
+    h = [_dependent_modalities()[m] for m in order]
+    block = iterative_normalised_tensor([torch.tensor(x) for x in h])[0].numpy()
+    assert _max_lower_order_covariance(h, block) < 1e-6
+
+
+def test_the_old_prefix_centring_fails_both_checks():
+    """The former version kept 0.8 x h0 in the three-way block, in one order only."""
+    h = _dependent_modalities(n=4000)
+    tensors = [torch.tensor(x) for x in h]
+    assert _max_lower_order_covariance(h, _old_prefix_normalisation(tensors).numpy()) > 0.3
+    reordered = [tensors[1], tensors[2], tensors[0]]
+    old = _split(_old_prefix_normalisation(tensors).numpy(), (2, 3, 3))[(0, 1, 2)]
+    old_r = _split(_old_prefix_normalisation(reordered).numpy(), (3, 3, 2))[(0, 1, 2)]
+    assert np.abs(np.moveaxis(old_r, 3, 1) - old).max() > 0.1
+    # the old three-way block carries about corr(h1, h2) x h0-tilde; the new one carries none
+    u0 = h[0][:, 0] - h[0][:, 0].mean()
+    new = _split(iterative_normalised_tensor(tensors)[0].numpy(), (2, 3, 3))[(0, 1, 2)]
+    assert old[:, 0, 0, 0] @ u0 / (u0 @ u0) == pytest.approx(0.8, abs=0.1)
+    assert abs(new[:, 0, 0, 0] @ u0 / (u0 @ u0)) < 1e-8
+
+
+def test_dependent_but_uncorrelated_modalities_keep_a_unimodal_function():
+    """h1 = h0^2 - 1: z_01 is uncorrelated with h0 and h1, yet a function of h0 alone."""
+    rng = np.random.default_rng(3)
+    h0 = rng.normal(size=(5000, 1))
+    h = [h0, h0**2 - 1]
+    z = iterative_normalised_tensor([torch.tensor(x) for x in h])[0].numpy()[:, 0]
+    assert _max_lower_order_covariance(h, z[:, None]) < 1e-6
+    poly = np.column_stack([np.ones(5000), h0, h0**2, h0**3])
+    residual = z - poly @ np.linalg.lstsq(poly, z, rcond=None)[0]
+    assert np.abs(residual).max() < 1e-8 * np.abs(z).max()  # exactly cubic in h0
+    assert z.std() > 1.0  # and far from zero: about h0^3 - 3 h0, sd sqrt(6)
+    assert np.corrcoef(z, (h0**3 - 3 * h0)[:, 0])[0, 1] > 0.99
 
 
 def test_constant_modality_leaves_no_copy_in_the_normalised_block():
@@ -224,18 +311,26 @@ def test_constant_modality_leaves_no_copy_in_the_normalised_block():
 
 def test_iterative_norm_module_train_and_eval():
     torch.manual_seed(0)
-    h = [torch.randn(10, 2) + 1, torch.randn(10, 3) - 2]
-    mod = IterativeNormTensor([2, 3], momentum=1.0)
+    h = [torch.randn(40, 2) + 1, torch.randn(40, 3) - 2, torch.randn(40, 2)]
+    mod = IterativeNormTensor([2, 3, 2], momentum=1.0)
     out = mod(h)
     torch.testing.assert_close(out, iterative_normalised_tensor(h)[0])
+    assert out.dtype == torch.float32
     mod.eval()
-    torch.testing.assert_close(mod(h), out)  # momentum 1: the running means are the batch's
-    assert mod.out_features == 6
+    torch.testing.assert_close(mod(h), out)  # momentum 1: the running fit is the batch's
+    assert mod.out_features == 6 + 4 + 6 + 12
+    assert mod.coef_0_1_2.shape == (7 + 16, 12)
+    mod.reset_parameters()
+    assert all((b == 0).all() for b in mod.buffers())
 
 
 def test_tensor_bad_input():
     with pytest.raises(ValueError, match="at least 2 modalities"):
         iterative_normalised_tensor([torch.randn(3, 2)])
+    with pytest.raises(ValueError, match="more than 8 samples"):
+        iterative_normalised_tensor([torch.randn(8, 3), torch.randn(8, 4)])
+    with pytest.raises(ValueError, match="stats lacks"):
+        iterative_normalised_tensor([torch.randn(3, 2), torch.randn(3, 2)], {})
     with pytest.raises(ValueError, match="same batch size"):
         tensor_block([torch.randn(3, 2), torch.randn(4, 2)])
     with pytest.raises(TypeError, match="list"):
