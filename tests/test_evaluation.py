@@ -297,3 +297,29 @@ def test_deep_families_work_unchanged(digits):
     np.testing.assert_allclose(
         joint_codes(dcca, [None, test.views[1]]), dcca.transform(test.views[:2])[1]
     )
+
+
+def test_noise_uses_the_training_sd_and_the_seed(digits):
+    train, test = digits
+    seen = []
+
+    def record(views):
+        seen.append(views)
+        return np.hstack([np.zeros((len(views[1]), 1)) if v is None else v for v in views])
+
+    scaled_train = [train.views[0] * 3.0, *train.views[1:]]
+    evaluate_conditions(
+        None,
+        scaled_train,
+        train.y,
+        test.views,
+        test.y,
+        [Condition(0, noise=2.0)],
+        encode=record,
+        random_state=7,
+    )
+    noisy = seen[0][0]  # the first call scores the condition; the last one encodes training
+    expected = corrupt_modality(
+        test.views, 0, 2.0, scale=scaled_train[0].std(axis=0), random_state=7
+    )[0]
+    np.testing.assert_array_equal(noisy, expected)
