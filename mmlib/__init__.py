@@ -71,6 +71,13 @@ _LAZY = {
     "ModalityWeightedClassifier": "mmlib.interpret",
     "modality_weights": "mmlib.interpret",
     "interpret": "mmlib.interpret",
+    # evaluation under missing or corrupted modalities (the "which method when" chapter)
+    "evaluation": "mmlib.evaluation",
+    "Condition": "mmlib.evaluation",
+    "corrupt_modality": "mmlib.evaluation",
+    "evaluate_conditions": "mmlib.evaluation",
+    "joint_codes": "mmlib.evaluation",
+    "modality_codes": "mmlib.evaluation",
 }
 
 __all__ = [
