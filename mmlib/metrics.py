@@ -597,9 +597,10 @@ def dca_approx(
     (precision, recall, network quality over all kept edges, and the harmonic mean that GMC's
     paper reports, 0 if any of the three is 0). Network consistency is
     :math:`1 - \big||R| - |E|\big| / (|R| + |E|)`. Perfectly mixed sets give :math:`q` near
-    1/2 (half of a point's neighbours are of the other set); :math:`E = R` gives
-    :math:`P = \mathcal R = 1` and :math:`q > 1/2` (each point's twin is its nearest neighbour);
-    two far-apart sets give 0 for all three.
+    1/2 (half of a point's neighbours are of the other set); :math:`E = R` on well-clustered data
+    gives :math:`P = \mathcal R = 1` and :math:`q > 1/2` (each point's twin is its nearest
+    neighbour; a point HDBSCAN calls noise is a component of one point, never fundamental, and
+    lowers :math:`P` and :math:`\mathcal R`); two far-apart sets give 0 for all three.
 
     Parameters
     ----------
