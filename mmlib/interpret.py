@@ -46,7 +46,7 @@ from mmlib._checks import (
     to_numpy,
 )
 from mmlib.nets import _check_input, _first_weight
-from mmlib.training import resolve_device
+from mmlib.training import _check_seed, resolve_device
 
 __all__ = [
     "IterativeNormTensor",
@@ -683,8 +683,8 @@ def fit_modality_weighted(
     lr = check_positive_float(lr, "lr")
     lam = check_positive_float(lam, "lam", allow_zero=True)
     device = resolve_device(device)
+    random_state = _check_seed(random_state)  # a torch seed: None or an int in [0, 2**64 - 1]
     if random_state is not None:
-        check_random_state(random_state)
         torch.manual_seed(random_state)
         for module in model.modules():
             if module is not model and hasattr(module, "reset_parameters"):

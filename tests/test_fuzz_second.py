@@ -41,6 +41,7 @@ from mmlib.interpret import (
     ModalityWeightedClassifier,
     ModalityWeights,
     SequenceCNN,
+    fit_modality_weighted,
     integrated_gradients_per_modality,
     modality_ablation,
 )
@@ -503,6 +504,13 @@ _add(
     lambda: modality_ablation(_mwc(), _iviews(), np.array(["a", "b"] * 12)),
     r"\by\b",
 )
+for _label, _bad in {"2**70": 2**70, "-1": -1, "1.5": 1.5, "'0'": "0"}.items():
+    _add("fit_modality_weighted", f"random_state={_label}",
+         lambda b=_bad: fit_modality_weighted(_mwc(), _iviews(), np.zeros(N), epochs=1,
+                                              random_state=b), "random_state")  # fmt: skip
+_add("fit_modality_weighted", "y strings",
+     lambda: fit_modality_weighted(_mwc(), _iviews(), np.array(["a", "b"] * 12), epochs=1),
+     r"\by\b")  # fmt: skip
 _add("modality_ablation", "y -1", lambda: modality_ablation(_mwc(), _iviews(), -np.ones(N)),
      r"\by\b")  # fmt: skip
 _add("modality_ablation", "views nan",
