@@ -186,7 +186,9 @@ class GMCModule(nn.Module):
     Codes of a subset :math:`S` of present modalities (:meth:`encode`): the joint code
     :math:`z_{1:M}` when every modality is present ("complete" means the joint encoder), the
     modality's code :math:`z_m` for one modality, and otherwise the normalised mean of the present
-    modalities' codes, :math:`\bar z_S / \lVert \bar z_S \rVert`, the rule of the official code.
+    modalities' codes, :math:`\bar z_S / \lVert \bar z_S \rVert`. The official code averages
+    without renormalising; mmlib renormalises so that every code, whatever the subset, lies on
+    the unit sphere that the loss and the probe were trained on.
 
     Parameters
     ----------
@@ -587,7 +589,8 @@ class GMC(_MissingModalityModel):
     which pulls each modality's code onto the joint code of the same sample (geometric
     alignment) and away from the other samples' codes. No label is used. :meth:`transform` gives
     the code of any subset of modalities: the joint code when all are present, :math:`z_m` for
-    one, the normalised mean of the present :math:`z_m` otherwise (the official code's rule).
+    one, the normalised mean of the present :math:`z_m` otherwise (the official code averages
+    without renormalising; see :class:`GMCModule`).
 
     Parameters
     ----------
