@@ -449,7 +449,12 @@ def evaluate_conditions(
     ValueError
         A condition naming an unknown modality; train and test views of different widths.
     """
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError as err:  # not a core dependency of mmlib
+        raise ImportError(
+            "evaluate_conditions returns a pandas DataFrame: pip install 'mmlib[book]' or pandas"
+        ) from err
 
     from mmlib.metrics import missing_modality_accuracy
 
