@@ -152,37 +152,35 @@ class MMVModule(nn.Module):
         ).to(dtype)
 
     def embed(self, x: torch.Tensor, modality: str) -> dict[str, torch.Tensor]:
-        """Embeddings of one modality in every space it has: ``{space: (n, embed_dim)}``.
+        """Embeddings of one modality in every space it has.
 
-        ``x`` is ``(n, d_m)``, or ``(n, K, d_m)`` for K captions per sample (then each embedding is
-        ``(n, K, embed_dim)``). The embeddings are not normalised (the losses normalise).
+        Returns ``{space: (n, embed_dim)}``. ``x`` is ``(n, d_m)``, or
+        ``(n, K, d_m)`` for K captions per sample (then each embedding is
+        ``(n, K, embed_dim)``). The embeddings are not normalised (the losses
+        normalise).
         """
         if not isinstance(modality, str) or modality not in MMV_MODALITIES:
-            raise ValueError(f"modality must be one of {MMV_MODALITIES}, got {modality!r}")
+            raise ValueError(f"modality must be in {MMV_MODALITIES}, got {modality!r}")
         j = MMV_MODALITIES.index(modality)
+        name = f"x ({modality})"
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x ({modality}) must be a torch.Tensor, got {type(x).__name__}")
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim not in (2, 3):
-            raise ValueError(
-                f"x ({modality}) must be (n, d) or (n, K, d), got shape {tuple(x.shape)}"
-            )
+            raise ValueError(f"{name} must be (n, d) or (n, K, d): {tuple(x.shape)}")
         if x.shape[0] == 0 or x.shape[-1] == 0:
-            raise ValueError(f"x ({modality}) is empty (shape {tuple(x.shape)})")
-        _check_input(
-            x.reshape(-1, x.shape[-1]),
-            self.in_dims[j],
-            _first_weight(self.backbones[j]),
-            name=f"x ({modality})",
-        )
+            raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
+        rows = x.reshape(-1, x.shape[-1])
+        weight = _first_weight(self.backbones[j])
+        _check_input(rows, self.in_dims[j], weight, name=name)
         lead = x.shape[:-1]
-        h = self.backbones[MMV_MODALITIES.index(modality)](x.reshape(-1, x.shape[-1]))
+        h = self.backbones[j](rows)
         out = {
             dst: head(h)
             for key, head in self.heads.items()
             for src, dst in [key.split("_")]
             if src == modality
         }
-        if "va" in out and "va_vat" in self.heads:  # FAC: the coarse space hangs off the fine one
+        if "va" in out and "va_vat" in self.heads:  # FAC: coarse off the fine space
             out["vat"] = self.heads["va_vat"](out["va"])
         return {s: z.reshape(*lead, -1) for s, z in out.items()}
 
