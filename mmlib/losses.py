@@ -728,7 +728,7 @@ def nt_xent(
 def _nt_xent(z_a: torch.Tensor, z_b: torch.Tensor, tau: float) -> torch.Tensor:
     b = z_a.shape[0]
     if b < 2:
-        raise ValueError(f"a contrastive loss needs a batch of >= 2 samples, got {b}")
+        raise ValueError(f"a contrastive loss needs at least 2 samples, got {b}")
     # rows rescaled by powers of two first (exact): codes x1e300 or x1e-300 keep norms
     u = torch.nn.functional.normalize(unit_scale(torch.cat([z_a, z_b])), dim=1)
     sim = u @ u.T / tau
