@@ -216,7 +216,10 @@ class ModalityWeights(nn.Module):
         return torch.stack([head.weight.norm() for head in self.heads])
 
     def penalty(self, eps: float = 1e-12) -> torch.Tensor:
-        """:math:`\\sum_m \\lVert v_m \\rVert_F^2 / \\beta_m` with the current (fixed) ``beta``."""
+        """The penalty with the current (fixed) ``beta``.
+
+        :math:`\\sum_m \\lVert v_m \\rVert_F^2 / \\beta_m`.
+        """
         squares = torch.stack([head.weight.pow(2).sum() for head in self.heads])
         return (squares / self.beta.clamp_min(eps)).sum()
 
