@@ -394,21 +394,66 @@ def train(
     normalisation, the history and weights are those of one process with the same seed, up to
     rounding (``tests/test_distributed.py``).
     """
+    _check_model(model, loss_fn)
+    _refuse_meta(train_views, "train_views")
+    _refuse_meta(val_views, "val_views")
+    views = check_views(train_views, min_views=1, name="train_views")
+    if val_views is not None:
+        val_views = check_views(val_views, min_views=1, name="val_views")
+        check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+    return _train(
+        model,
+        loss_fn,
+        views,
+        val_views=val_views,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        patience=patience,
+        device=device,
+        random_state=random_state,
+        progress=progress,
+        val_score=val_score,
+    )
+
+
+def _check_model(model, loss_fn) -> None:
+    """``model`` a module with trainable parameters, ``loss_fn`` callable as ``(model, batch)``."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
+    if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("model has no trainable parameters")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
     _check_loss_arity(loss_fn)
-    _refuse_meta(train_views, "train_views")
-    _refuse_meta(val_views, "val_views")
-    views = check_views(train_views, min_views=1, name="train_views")
-    n_features = [v.shape[1] for v in views]
-    if val_views is not None:
-        val_views = check_views(val_views, min_views=1, name="val_views")
-        check_n_features(val_views, n_features, name="val_views")
+
+
+def _train(
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module, list[torch.Tensor]], torch.Tensor],
+    views: list[np.ndarray],
+    *,
+    val_views: list[np.ndarray] | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    patience: int | None = None,
+    device: str | torch.device | None = None,
+    random_state: int | None = 0,
+    progress: bool | None = None,
+    val_score: Callable[[nn.Module, list[torch.Tensor]], float] | None = None,
+) -> History:
+    """:func:`train` on views that ``check_views`` has already validated (the estimators' path).
+
+    ``views`` and ``val_views`` are lists of finite 2-D float arrays with matching widths; the
+    other arguments are checked here, as in :func:`train`.
+    """
+    _check_model(model, loss_fn)
+    params = [p for p in model.parameters() if p.requires_grad]
     if val_score is not None and not callable(val_score):
         raise TypeError(f"val_score must be callable as val_score(model, batch), got {val_score!r}")
     if val_score is not None and val_views is None:
