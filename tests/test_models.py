@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from test_defaults import DOCUMENTED
 
 from mmlib.linear import CCA, GCCA
 from mmlib.models import DCCA, DGCCA, DCCAModule, DGCCAModule
@@ -193,27 +194,8 @@ def test_transform_errors():
 
 def test_defaults_are_pinned():
     """The estimators' defaults are decisions (see benchmarks/dcca_study.py): pin them."""
-    common = {
-        "n_components": 2,
-        "hidden": (256, 256),
-        "out_dim": None,
-        "activation": "relu",
-        "reg": 1e-3,
-        "epochs": 100,
-        "batch_size": None,
-        "lr": 1e-3,
-        "optimizer": "adam",
-        "weight_decay": 0.0,
-        "patience": None,
-        "batch_norm": False,
-        "dropout": 0.0,
-        "device": None,
-        "random_state": 0,
-        "progress": None,
-        "encoders": None,
-    }
-    assert DCCA().get_params() == {**common, "objective": "squared"}
-    assert DGCCA().get_params() == common
+    for estimator in (DCCA, DGCCA):  # the pins are test_defaults.py's, written once
+        assert estimator().get_params() == DOCUMENTED[estimator.__init__]
 
 
 @pytest.mark.parametrize("estimator", [DCCA, DGCCA])

@@ -6,6 +6,8 @@ import time
 import numpy as np
 import pytest
 import torch
+from _helpers import assert_defaults_are
+from test_defaults import DOCUMENTED
 from torch import nn
 
 from mmlib.losses import cca_loss
@@ -238,26 +240,7 @@ def test_train_loss_is_weighted_mean_of_batches():
 
 def test_defaults_are_pinned():
     """Changing a default changes every result that relies on it: it must be a visible decision."""
-    import inspect
-
-    defaults = {
-        k: p.default
-        for k, p in inspect.signature(train).parameters.items()
-        if p.default is not p.empty
-    }
-    assert defaults == {
-        "val_views": None,
-        "epochs": 100,
-        "batch_size": None,
-        "lr": 1e-3,
-        "optimizer": "adam",
-        "weight_decay": 0.0,
-        "patience": None,
-        "device": None,
-        "random_state": 0,
-        "progress": None,
-        "val_score": None,
-    }
+    assert_defaults_are(train, DOCUMENTED[train])  # the pin is test_defaults.py's, written once
 
 
 def _recorded_batches(n, batch_size, random_state, epochs=3):
