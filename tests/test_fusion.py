@@ -6,20 +6,11 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from _helpers import FUSION_LAYERS
 
+from mmlib import nets
 from mmlib.datasets import make_multiplicative_views
 from mmlib.models import FUSIONS, BimodalAutoencoder, FusionClassifier
-from mmlib.nets import (
-    ConcatFusion,
-    LateFusion,
-    LowRankFusion,
-    ProductFusion,
-    SumFusion,
-    TensorFusion,
-    tensor_fusion_blocks,
-)
-
-LAYERS = [ConcatFusion, SumFusion, ProductFusion, LateFusion, TensorFusion, LowRankFusion]
 
 
 def _inputs(dims, n=5, seed=0, dtype=torch.float64):
@@ -33,7 +24,7 @@ def _inputs(dims, n=5, seed=0, dtype=torch.float64):
 @pytest.mark.parametrize("dims", [(2, 3), (3, 1, 2), (2, 2, 2, 2)])
 def test_tensor_equals_explicit_outer_product(dims):
     xs = _inputs(dims)
-    tf = TensorFusion(dims, 3).double()
+    tf = nets.TensorFusion(dims, 3).double()
     z = tf.tensor(xs)
     for i in range(xs[0].shape[0]):
         outer = np.ones(())
@@ -47,8 +38,8 @@ def test_tensor_equals_explicit_outer_product(dims):
 def test_tensor_blocks_hold_the_terms_they_name():
     dims = (2, 3, 2)
     xs = _inputs(dims, n=4)
-    z = TensorFusion(dims, 1).double().tensor(xs)
-    blocks = tensor_fusion_blocks(dims)
+    z = nets.TensorFusion(dims, 1).double().tensor(xs)
+    blocks = nets.tensor_fusion_blocks(dims)
     assert sorted(i for idx in blocks.values() for i in idx) == list(range(z.shape[1]))
     assert set(blocks) == {s for r in range(4) for s in itertools.combinations(range(3), r)}
     torch.testing.assert_close(z[:, blocks[()]], torch.ones(4, 1).double())
@@ -66,9 +57,9 @@ def test_lowrank_at_full_rank_represents_a_tensor_fusion_exactly():
     # a given TFN map, per output k a (d1+1) x (d2+1) matrix; its SVD gives rank-one factors
     dims, out = (3, 4), 2
     torch.manual_seed(0)
-    tf = TensorFusion(dims, out).double()
+    tf = nets.TensorFusion(dims, out).double()
     full_rank = min(d + 1 for d in dims)
-    lmf = LowRankFusion(dims, out, rank=full_rank).double()
+    lmf = nets.LowRankFusion(dims, out, rank=full_rank).double()
     with torch.no_grad():
         for k in range(out):
             w_k = tf.linear.weight[k].reshape(dims[0] + 1, dims[1] + 1)
@@ -85,7 +76,7 @@ def test_lowrank_below_full_rank_cannot_represent_a_generic_map():
     dims = (3, 4)
     torch.manual_seed(1)
     w = torch.randn(4, 5, dtype=torch.float64)  # rank 4 almost surely
-    lmf = LowRankFusion(dims, 1, rank=3).double()
+    lmf = nets.LowRankFusion(dims, 1, rank=3).double()
     # the best rank-3 weight is the truncated SVD; the LMF weight is rank <= 3 whatever it is
     assert torch.linalg.matrix_rank(lmf.full_weight()[:, 0].reshape(4, 5)) <= 3
     assert torch.linalg.svdvals(w)[-1] > 1e-3
@@ -94,8 +85,8 @@ def test_lowrank_below_full_rank_cannot_represent_a_generic_map():
 @pytest.mark.parametrize("dims", [(2, 3), (2, 1, 3), (1, 2, 2, 1)])
 def test_lowrank_equals_tensor_fusion_with_its_full_weight(dims):
     torch.manual_seed(2)
-    lmf = LowRankFusion(dims, 3, rank=2).double()
-    tf = TensorFusion(dims, 3).double()
+    lmf = nets.LowRankFusion(dims, 3, rank=2).double()
+    tf = nets.TensorFusion(dims, 3).double()
     with torch.no_grad():
         tf.linear.weight.copy_(lmf.full_weight().T)
         tf.linear.bias.copy_(lmf.bias)
@@ -106,8 +97,8 @@ def test_lowrank_equals_tensor_fusion_with_its_full_weight(dims):
 def test_product_fusion_is_lowrank_of_rank_one():
     dims = (3, 2)
     torch.manual_seed(3)
-    prod = ProductFusion(dims, 4).double()
-    lmf = LowRankFusion(dims, 4, rank=1).double()
+    prod = nets.ProductFusion(dims, 4).double()
+    lmf = nets.LowRankFusion(dims, 4, rank=1).double()
     with torch.no_grad():
         for m, p in enumerate(prod.projections):
             lmf.factors[m][0] = torch.cat([p.bias[None], p.weight.T])
@@ -117,10 +108,10 @@ def test_product_fusion_is_lowrank_of_rank_one():
 
 
 def test_lowrank_parameter_count():
-    lmf = LowRankFusion((4, 5, 6), 3, rank=2)
+    lmf = nets.LowRankFusion((4, 5, 6), 3, rank=2)
     n = sum(p.numel() for p in lmf.parameters())
     assert n == 2 * 3 * (5 + 6 + 7) + 3
-    tf = TensorFusion((4, 5, 6), 3)
+    tf = nets.TensorFusion((4, 5, 6), 3)
     assert sum(p.numel() for p in tf.parameters()) == 3 * 5 * 6 * 7 + 3
 
 
@@ -128,7 +119,7 @@ def test_lowrank_parameter_count():
 
 
 def test_lowrank_factors_are_registered_parameters():
-    lmf = LowRankFusion((3, 4, 2), 2, rank=3)
+    lmf = nets.LowRankFusion((3, 4, 2), 2, rank=3)
     params = {id(p) for p in lmf.parameters()}
     assert all(id(f) in params for f in lmf.factors)
     assert len(list(lmf.parameters())) == 3 + 1
@@ -137,18 +128,18 @@ def test_lowrank_factors_are_registered_parameters():
 
 
 def test_lowrank_factors_move_with_to():
-    lmf = LowRankFusion((3, 4), 2, rank=3).to(torch.float64)
+    lmf = nets.LowRankFusion((3, 4), 2, rank=3).to(torch.float64)
     assert all(f.dtype == torch.float64 for f in lmf.factors)
     if torch.cuda.is_available():
         lmf = lmf.to("cuda")
         assert all(f.device.type == "cuda" for f in lmf.factors)
-    meta = LowRankFusion((3, 4), 2, rank=3).to("meta")
+    meta = nets.LowRankFusion((3, 4), 2, rank=3).to("meta")
     assert all(f.device.type == "meta" for f in meta.factors)
 
 
 def test_lowrank_factors_change_after_one_step():
     torch.manual_seed(0)
-    lmf = LowRankFusion((3, 4), 2, rank=3)
+    lmf = nets.LowRankFusion((3, 4), 2, rank=3)
     before = [f.detach().clone() for f in lmf.factors]
     opt = torch.optim.SGD(lmf.parameters(), lr=0.1)
     lmf(_inputs((3, 4), dtype=torch.float32)).pow(2).sum().backward()
@@ -158,7 +149,7 @@ def test_lowrank_factors_change_after_one_step():
 
 def test_state_dict_round_trip_reproduces_outputs():
     torch.manual_seed(0)
-    a, b = LowRankFusion((3, 4), 2, rank=3), LowRankFusion((3, 4), 2, rank=3)
+    a, b = nets.LowRankFusion((3, 4), 2, rank=3), nets.LowRankFusion((3, 4), 2, rank=3)
     xs = _inputs((3, 4), dtype=torch.float32)
     assert not torch.allclose(a(xs), b(xs))
     b.load_state_dict(a.state_dict())
@@ -184,7 +175,7 @@ def test_classifier_trains_every_parameter(fusion):
 def test_concat_and_sum_are_additive():
     torch.manual_seed(0)
     dims = (3, 4)
-    for layer in (ConcatFusion(dims, 2).double(), SumFusion(dims, 2).double()):
+    for layer in (nets.ConcatFusion(dims, 2).double(), nets.SumFusion(dims, 2).double()):
         a, b = _inputs(dims, seed=1), _inputs(dims, seed=2)
         mixed = [a[0], b[1]], [b[0], a[1]]
         # f(a1, a2) + f(b1, b2) = f(a1, b2) + f(b1, a2) for every additive f
@@ -192,7 +183,7 @@ def test_concat_and_sum_are_additive():
 
 
 def test_late_fusion_is_the_mean_of_its_predictors():
-    layer = LateFusion((3, 4), 2, hidden=(5,)).double()
+    layer = nets.LateFusion((3, 4), 2, hidden=(5,)).double()
     xs = _inputs((3, 4))
     mean = (layer.predictors[0](xs[0]) + layer.predictors[1](xs[1])) / 2
     torch.testing.assert_close(layer(xs), mean)
@@ -210,7 +201,7 @@ def test_bimodal_autoencoder_zeroes_the_absent_modality():
 # ------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("cls", LAYERS)
+@pytest.mark.parametrize("cls", FUSION_LAYERS)
 def test_bad_forward_input(cls):
     layer = cls((3, 4), 2)
     x1, x2 = torch.zeros(5, 3), torch.zeros(5, 4)
@@ -230,7 +221,7 @@ def test_bad_forward_input(cls):
         layer({0: x1, 1: x2})
 
 
-@pytest.mark.parametrize("cls", LAYERS)
+@pytest.mark.parametrize("cls", FUSION_LAYERS)
 def test_bad_constructor_arguments(cls):
     with pytest.raises(ValueError, match=r"in_dims\[1\] must be >= 1"):
         cls((3, 0), 2)
@@ -242,9 +233,9 @@ def test_bad_constructor_arguments(cls):
 
 def test_bad_rank():
     with pytest.raises(ValueError, match="rank must be >= 1"):
-        LowRankFusion((3, 4), 2, rank=0)
+        nets.LowRankFusion((3, 4), 2, rank=0)
     with pytest.raises(TypeError, match="rank must be an int"):
-        LowRankFusion((3, 4), 2, rank=2.5)
+        nets.LowRankFusion((3, 4), 2, rank=2.5)
     with pytest.raises(ValueError, match="rank must be >= 1"):
         FusionClassifier((3, 4), 2, fusion="lowrank", rank=-1)
 
@@ -265,9 +256,9 @@ def test_bad_model_arguments():
 
 def test_tensor_fusion_blocks_bad_input():
     with pytest.raises(TypeError):
-        tensor_fusion_blocks("23")
+        nets.tensor_fusion_blocks("23")
     with pytest.raises(ValueError, match="at least 1"):
-        tensor_fusion_blocks([])
+        nets.tensor_fusion_blocks([])
 
 
 # ------------------------------------------------------------------- data

@@ -20,6 +20,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from _helpers import FUSION_LAYERS
 from fuzz_catalogue import KINDS, Target, cases, check
 from test_fuzz_torch import (
     _bad_floats,
@@ -57,15 +58,7 @@ from mmlib.models import (
     GMCModule,
     MVAEModule,
 )
-from mmlib.nets import (
-    MLP,
-    ConcatFusion,
-    LateFusion,
-    LowRankFusion,
-    ProductFusion,
-    SumFusion,
-    TensorFusion,
-)
+from mmlib.nets import MLP, LowRankFusion
 from mmlib.plotting import embedding_scatter
 from mmlib.training import NonFiniteLossError, smallest_batch, train
 
@@ -203,12 +196,8 @@ _add("mil_nce", "mixed float64/float32", lambda: mil_nce(_good(), _good(seed=1).
 # ---------------------------------------------------------------- fusion layers and models
 
 _FUSIONS = {
-    "ConcatFusion": lambda: ConcatFusion([D, 2], 2),
-    "SumFusion": lambda: SumFusion([D, 2], 2),
-    "ProductFusion": lambda: ProductFusion([D, 2], 2),
-    "LateFusion": lambda: LateFusion([D, 2], 2),
-    "TensorFusion": lambda: TensorFusion([D, 2], 2),
-    "LowRankFusion": lambda: LowRankFusion([D, 2], 2, rank=2),
+    **{cls.__name__: lambda cls=cls: cls([D, 2], 2) for cls in FUSION_LAYERS},
+    "LowRankFusion": lambda: LowRankFusion([D, 2], 2, rank=2),  # rank <= the narrower width
     "FusionClassifier": lambda: FusionClassifier([D, 2], 2, fusion="lowrank", rank=2),
     "FusionClassifier(embed)": lambda: FusionClassifier([D, 2], 2, fusion="tensor", embed_dim=2),
     "BimodalAutoencoder": lambda: BimodalAutoencoder([D, 2], code_dim=2, hidden=4),
@@ -253,7 +242,7 @@ for _name, _make in _FUSIONS.items():
          lambda make=_make: make()([torch.empty(N, D, device="meta"),
                                     torch.empty(N, 2, device="meta")]), "meta")  # fmt: skip
 
-for _cls in (ConcatFusion, SumFusion, ProductFusion, LateFusion, TensorFusion, LowRankFusion):
+for _cls in FUSION_LAYERS:
     for _label, _bad in {"[]": [], "3": 3, "[0, 3]": [0, 3], "'ab'": "ab", "[2.5, 3]": [2.5, 3],
                          "None": None}.items():  # fmt: skip
         _add(_cls.__name__, f"in_dims={_label}", lambda c=_cls, b=_bad: c(b, 2), "in_dims")
