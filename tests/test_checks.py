@@ -20,9 +20,8 @@ from mmlib._checks import (
     check_views,
 )
 
-rng = np.random.default_rng(0)
-X = rng.normal(size=(10, 3))
-Y = rng.normal(size=(10, 2))
+_rng = np.random.default_rng(0)
+X, Y = _rng.normal(size=(10, 3)), _rng.normal(size=(10, 2))  # two views, 10 samples
 
 
 # ---------------------------------------------------------------------------------- check_views
