@@ -208,34 +208,37 @@ def _xs():
     return [_good().float(), _good(d=2, seed=1).float()]
 
 
-for _name, _make in _FUSIONS.items():
-    for _slot in (0, 1):
-        for _label, _bad in _bad_tensors(d=D if _slot == 0 else 2, dtype=torch.float32).items():
-            if _label == "one row" and _slot == 1:
+def _xs_with(slot, value):
+    """``_xs()`` with modality ``slot`` replaced by ``value``."""
+    xs = _xs()
+    xs[slot] = value
+    return xs
+
+
+def _add_bad_modalities(fn_name, arg, call, names, dtypes):
+    """Cases for both modalities of ``call(xs)``, a float32 pair of widths ``(D, 2)``: every bad
+    tensor (the error names ``names``), then each wrong float dtype of ``dtypes``."""
+    for slot in (0, 1):
+        for label, bad in _bad_tensors(d=D if slot == 0 else 2, dtype=torch.float32).items():
+            if label == "one row" and slot == 1:
                 continue
+            _add(
+                fn_name, f"{arg}[{slot}] {label}", lambda s=slot, b=bad: call(_xs_with(s, b)), names
+            )
+        for dtype in dtypes:
+            _add(
+                fn_name,
+                f"{arg}[{slot}] {dtype}",
+                lambda s=slot, t=dtype: call(_xs_with(s, _xs()[s].to(getattr(torch, t)))),
+                "dtype",
+            )
 
-            def _thunk(make=_make, slot=_slot, bad=_bad):
-                xs = _xs()
-                xs[slot] = bad
-                return make()(xs)
 
-            _add(f"{_name}.forward", f"xs[{_slot}] {_label}", _thunk, r"xs|batch")
-        _add(
-            f"{_name}.forward",
-            f"xs[{_slot}] float64",
-            lambda make=_make, slot=_slot: make()(
-                [x.double() if j == slot else x for j, x in enumerate(_xs())]
-            ),
-            "dtype",
-        )
-        _add(
-            f"{_name}.forward",
-            f"xs[{_slot}] bfloat16",
-            lambda make=_make, slot=_slot: make()(
-                [x.bfloat16() if j == slot else x for j, x in enumerate(_xs())]
-            ),
-            "dtype",
-        )
+for _name, _make in _FUSIONS.items():
+    _add_bad_modalities(
+        f"{_name}.forward", "xs", lambda xs, make=_make: make()(xs), r"xs|batch",
+        ("float64", "bfloat16"),
+    )  # fmt: skip
     _add(f"{_name}.forward", "xs a tensor", lambda make=_make: make()(_good().float()), "xs")
     _add(f"{_name}.forward", "xs three", lambda make=_make: make()([*_xs(), _xs()[0]]), "xs|pair")
     _add(f"{_name}.forward", "xs all meta",
@@ -282,25 +285,10 @@ for _name, _make in _MODULES.items():
                          "encoders=[MLP(4, 2), MLP(2, 2)]": [MLP(4, 2), MLP(2, 2)]}.items():  # fmt: skip
         _add(_name, _label, lambda c=_cls, b=_bad: c([3, 2], encoders=b), "encoders")
     _add(_name, "code_dim=0", lambda c=_cls: c([3, 2], code_dim=0), "code_dim")
-    for _slot in (0, 1):
-        for _label, _bad in _bad_tensors(d=D if _slot == 0 else 2, dtype=torch.float32).items():
-            if _label == "one row" and _slot == 1:
-                continue
-
-            def _thunk(make=_make, slot=_slot, bad=_bad):
-                xs = _xs()
-                xs[slot] = bad
-                return make().encode(xs, [0, 1])
-
-            _add(f"{_name}.encode", f"views[{_slot}] {_label}", _thunk, r"views|rows")
-        _add(
-            f"{_name}.encode",
-            f"views[{_slot}] float64",
-            lambda make=_make, slot=_slot: make().encode(
-                [x.double() if j == slot else x for j, x in enumerate(_xs())]
-            ),
-            "dtype",
-        )
+    _add_bad_modalities(
+        f"{_name}.encode", "views", lambda xs, make=_make: make().encode(xs, [0, 1]),
+        r"views|rows", ("float64",),
+    )  # fmt: skip
     _add(f"{_name}.encode", "one view of two", lambda make=_make: make().encode(_xs()[:1], [0]),
          "modalities|views")  # fmt: skip
     _add(f"{_name}.encode", "present=[2]", lambda make=_make: make().encode(_xs(), [2]),
