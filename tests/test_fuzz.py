@@ -132,6 +132,50 @@ def _corr(est):
 # ------------------------------------------------------------------------------- the targets
 
 T = Target
+
+
+def _both_arrays(func, names, metric, first, second):
+    """The targets of both arguments of ``metric(first, second)``, a scale-free metric of two
+    arrays; ``names`` are the patterns their errors must contain."""
+    return [
+        T(func, names[0], "array", lambda v: metric(v, second), first, invariant=True),
+        T(func, names[1], "array", lambda v: metric(first, v), second, invariant=True),
+    ]
+
+
+def _generator_targets(name, spelled_out, **arguments):
+    """The targets of ``datasets.<name>``'s ``arguments`` (argument name: ``(kind, reference)``),
+    each fuzzed in the call that passes ``spelled_out`` for the other arguments."""
+    make = getattr(datasets, name)
+    return [
+        T(name, arg, kind, lambda v, arg=arg: make(**{**spelled_out, arg: v}), ref, _views)
+        for arg, (kind, ref) in arguments.items()
+    ]
+
+
+# the data generators: each argument fuzzed in a call that spells the others out
+# fmt: off
+_GENERATOR_TARGETS = [
+    *_generator_targets("make_latent_views",
+                        {"n_samples": 50, "n_features": 4, "correlations": (0.5,), "random_state": 0},
+                        n_samples=("count", 50), n_features=("count", 4)),
+    T("make_latent_views", "random_state", "seed",
+      lambda v: datasets.make_latent_views(50, 4, random_state=v), 3, _views),
+    *_generator_targets("make_noisy_digits", {"n_samples": 20, "image_size": 8, "random_state": 0},
+                        n_samples=("count", 20), max_angle=("positive_float", 30.0),
+                        noise=("positive_float", 2.0), image_size=("count", 8),
+                        random_state=("seed", 1)),
+    *_generator_targets("make_nonlinear_views", {"n_samples": 50, "random_state": 0},
+                        n_samples=("count", 50), latent_dim=("count", 2),
+                        noise=("positive_float", 1.0), n_features=("count", 4),
+                        random_state=("seed", 2)),
+    *_generator_targets("make_three_modalities", {"n_samples": 30, "random_state": 0},
+                        n_samples=("count", 30), n_classes=("count", 3),
+                        noise=("positive_float", 1.0), position_noise=("positive_float", 1.0),
+                        random_state=("seed", 4)),
+]
+# fmt: on
+
 TARGETS = [
     # CCA
     T("CCA.fit", r"views\[0\]", "array", lambda v: CCA().fit([v, Y0]), X0, _corr, True),
@@ -212,37 +256,15 @@ TARGETS = [
     T("GCCA", "reg", "reg", lambda v: GCCA(reg=v).fit([X0, Y0, W0]), 0.1, _corr),
     T("GCCA", "tol", "fraction", lambda v: GCCA(tol=v).fit([X0, Y0]), 1e-9, _corr),
     # metrics
-    T(
-        "paired_correlations",
-        r"\bZ1\b",
-        "array",
-        lambda v: metrics.paired_correlations(v, Y0[:, :3]),
-        X0,
-        invariant=True,
+    *_both_arrays(
+        "paired_correlations", (r"\bZ1\b", r"\bZ2\b"), metrics.paired_correlations, X0, Y0[:, :3]
     ),
-    T(
-        "paired_correlations",
-        r"\bZ2\b",
-        "array",
-        lambda v: metrics.paired_correlations(X0, v),
-        Y0[:, :3],
-        invariant=True,
-    ),
-    T(
+    *_both_arrays(
         "canonical_correlations",
-        r"\[X, Y\]\[0\]",
-        "array",
-        lambda v: metrics.canonical_correlations(v, Y0),
+        (r"\[X, Y\]\[0\]", r"\[X, Y\]\[1\]"),
+        metrics.canonical_correlations,
         X0,
-        invariant=True,
-    ),
-    T(
-        "canonical_correlations",
-        r"\[X, Y\]\[1\]",
-        "array",
-        lambda v: metrics.canonical_correlations(X0, v),
         Y0,
-        invariant=True,
     ),
     T(
         "canonical_correlations",
@@ -346,151 +368,7 @@ TARGETS = [
         lambda v: metrics.linear_probe(X0, LABELS0, X0, LABELS0, random_state=v),
         0,
     ),
-    # data generators
-    T(
-        "make_latent_views",
-        "n_samples",
-        "count",
-        lambda v: datasets.make_latent_views(v, 4, (0.5,), random_state=0),
-        50,
-        _views,
-    ),
-    T(
-        "make_latent_views",
-        "n_features",
-        "count",
-        lambda v: datasets.make_latent_views(50, v, (0.5,), random_state=0),
-        4,
-        _views,
-    ),
-    T(
-        "make_latent_views",
-        "random_state",
-        "seed",
-        lambda v: datasets.make_latent_views(50, 4, random_state=v),
-        3,
-        _views,
-    ),
-    T(
-        "make_noisy_digits",
-        "n_samples",
-        "count",
-        lambda v: datasets.make_noisy_digits(v, image_size=8, random_state=0),
-        20,
-        _views,
-    ),
-    T(
-        "make_noisy_digits",
-        "max_angle",
-        "positive_float",
-        lambda v: datasets.make_noisy_digits(20, max_angle=v, image_size=8, random_state=0),
-        30.0,
-        _views,
-    ),
-    T(
-        "make_noisy_digits",
-        "noise",
-        "positive_float",
-        lambda v: datasets.make_noisy_digits(20, noise=v, image_size=8, random_state=0),
-        2.0,
-        _views,
-    ),
-    T(
-        "make_noisy_digits",
-        "image_size",
-        "count",
-        lambda v: datasets.make_noisy_digits(20, image_size=v, random_state=0),
-        8,
-        _views,
-    ),
-    T(
-        "make_noisy_digits",
-        "random_state",
-        "seed",
-        lambda v: datasets.make_noisy_digits(20, image_size=8, random_state=v),
-        1,
-        _views,
-    ),
-    T(
-        "make_nonlinear_views",
-        "n_samples",
-        "count",
-        lambda v: datasets.make_nonlinear_views(v, random_state=0),
-        50,
-        _views,
-    ),
-    T(
-        "make_nonlinear_views",
-        "latent_dim",
-        "count",
-        lambda v: datasets.make_nonlinear_views(50, latent_dim=v, random_state=0),
-        2,
-        _views,
-    ),
-    T(
-        "make_nonlinear_views",
-        "noise",
-        "positive_float",
-        lambda v: datasets.make_nonlinear_views(50, noise=v, random_state=0),
-        1.0,
-        _views,
-    ),
-    T(
-        "make_nonlinear_views",
-        "n_features",
-        "count",
-        lambda v: datasets.make_nonlinear_views(50, n_features=v, random_state=0),
-        4,
-        _views,
-    ),
-    T(
-        "make_nonlinear_views",
-        "random_state",
-        "seed",
-        lambda v: datasets.make_nonlinear_views(50, random_state=v),
-        2,
-        _views,
-    ),
-    T(
-        "make_three_modalities",
-        "n_samples",
-        "count",
-        lambda v: datasets.make_three_modalities(v, random_state=0),
-        30,
-        _views,
-    ),
-    T(
-        "make_three_modalities",
-        "n_classes",
-        "count",
-        lambda v: datasets.make_three_modalities(30, n_classes=v, random_state=0),
-        3,
-        _views,
-    ),
-    T(
-        "make_three_modalities",
-        "noise",
-        "positive_float",
-        lambda v: datasets.make_three_modalities(30, noise=v, random_state=0),
-        1.0,
-        _views,
-    ),
-    T(
-        "make_three_modalities",
-        "position_noise",
-        "positive_float",
-        lambda v: datasets.make_three_modalities(30, position_noise=v, random_state=0),
-        1.0,
-        _views,
-    ),
-    T(
-        "make_three_modalities",
-        "random_state",
-        "seed",
-        lambda v: datasets.make_three_modalities(30, random_state=v),
-        4,
-        _views,
-    ),
+    *_GENERATOR_TARGETS,
     # the container
     T(
         "MultiViewDataset",
