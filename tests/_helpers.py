@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import inspect
 
+from torch import nn
+
 from mmlib import nets
 
 #: Every fusion layer of :mod:`mmlib.nets` (its public names ending in ``Fusion``), taken from
@@ -27,3 +29,12 @@ def assert_defaults_are(func, documented: dict) -> None:
     assert defaults == documented
     for name, value in defaults.items():
         assert type(value) is type(documented[name]), name
+
+
+def conv_encoder(conv: nn.Module, in_shape: tuple, conv_features: int, out: int = 16):
+    """A small convolutional encoder of a flat view, for the custom-encoder paths: ``(n, d)`` is
+    unflattened to ``(n, *in_shape)``, then ``conv``, ReLU, flatten (``conv_features`` wide) and
+    a linear layer to ``out`` features."""
+    return nn.Sequential(
+        nn.Unflatten(1, in_shape), conv, nn.ReLU(), nn.Flatten(), nn.Linear(conv_features, out)
+    )

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from _helpers import conv_encoder
 from torch import nn
 
 from mmlib.datasets import available_datasets, make_multimodal_digits
@@ -217,32 +218,14 @@ def test_gmc_training_aligns_modalities(small):
     assert alignment(joint, image) < alignment(joint, image[rng.permutation(len(image))])
 
 
-class _SmallCNN(nn.Module):
-    def __init__(self, out=16):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 64, out)
-        )
-
-    def forward(self, x):
-        return self.net(x.reshape(-1, 1, 8, 8))
-
-
-class _Conv1d(nn.Module):
-    def __init__(self, out=16):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv1d(1, 4, 5, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 30, out)
-        )
-
-    def forward(self, x):
-        return self.net(x.unsqueeze(1))
-
-
 @pytest.mark.parametrize("cls", [GMC, FusionAE, MVAE])
 def test_custom_encoders(cls, small):
     train, test = small
-    encoders = [_SmallCNN(), _Conv1d(), nn.Sequential(nn.Linear(64, 12), nn.ReLU())]
+    encoders = [
+        conv_encoder(nn.Conv2d(1, 4, 3, padding=1), (1, 8, 8), 4 * 64),  # the 8x8 image
+        conv_encoder(nn.Conv1d(1, 4, 5, stride=2), (1, 64), 4 * 30),  # the sound
+        nn.Sequential(nn.Linear(64, 12), nn.ReLU()),
+    ]
     before = [p.detach().clone() for p in encoders[0].parameters()]
     model = cls(code_dim=8, encoders=encoders, epochs=2, batch_size=64).fit(train.views)
     # the caller's modules are copied, not trained in place
