@@ -1,9 +1,9 @@
 """Defaults are part of the API: a changed default must fail a test (issue 8, item 8).
 
 Every chapter passes most arguments explicitly, so a changed default would otherwise go unseen.
-Each public numpy-side function's defaults are pinned twice: in its signature (what the documentation
-shows) and in behaviour (the default call gives bitwise the result of the call that spells the
-documented values out, and a different value gives a different result).
+Each public numpy-side function's defaults are pinned twice: in its signature (what the
+documentation shows) and in behaviour (the default call gives bitwise the result of the call
+that spells the documented values out, and a different value gives a different result).
 
 The tables below are the pins, each value written once: defaults that several signatures share
 (the training loop's, the MLP's) are named once and spliced in. ``tests/test_models.py`` and
