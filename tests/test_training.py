@@ -236,28 +236,19 @@ def test_train_loss_is_weighted_mean_of_batches():
 # ------------------------------------------------------------------ issue 8: contracts and errors
 
 
-def test_defaults_are_pinned():
-    """Changing a default changes every result that relies on it: it must be a visible decision."""
+def test_estimators_path_keeps_train_defaults():
+    """The estimators call ``_train`` directly: its parameters and defaults (values and types)
+    must stay those of ``train``, which tests/test_defaults.py pins.
+    """
     import inspect
 
-    defaults = {
-        k: p.default
-        for k, p in inspect.signature(train).parameters.items()
-        if p.default is not p.empty
-    }
-    assert defaults == {
-        "val_views": None,
-        "epochs": 100,
-        "batch_size": None,
-        "lr": 1e-3,
-        "optimizer": "adam",
-        "weight_decay": 0.0,
-        "patience": None,
-        "device": None,
-        "random_state": 0,
-        "progress": None,
-        "val_score": None,
-    }
+    from mmlib.training import _train
+
+    def keywords(func):
+        params = list(inspect.signature(func).parameters.values())[3:]
+        return [(p.name, p.kind, p.default, type(p.default)) for p in params]
+
+    assert keywords(_train) == keywords(train)
 
 
 def _recorded_batches(n, batch_size, random_state, epochs=3):
