@@ -358,7 +358,7 @@ class ConcatFusion(_Fusion):
 
 
 class _ProjectedFusion(_Fusion):
-    """One affine projection per modality, :math:`W_m^\top h_m + b_m`, to the width ``out_dim``."""
+    r"""One affine projection per modality, :math:`W_m^\top h_m + b_m`, to the width ``out_dim``."""
 
     def __init__(self, in_dims: Sequence[int], out_dim: int) -> None:
         super().__init__(in_dims, out_dim)

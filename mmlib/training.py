@@ -452,7 +452,8 @@ def _train(
     """:func:`train` on views that ``check_views`` has already validated (the estimators' path).
 
     ``views`` and ``val_views`` are lists of finite 2-D float arrays with matching widths; the
-    other arguments are those of :func:`train`, checked here in the same order.
+    other arguments are those of :func:`train` (typed and documented there), checked here in the
+    same order.
     """
     _check_model(model, loss_fn)
     _check_val_score(val_score, val_views)
