@@ -84,6 +84,23 @@ def check_array(
         ``X`` is ragged, has the wrong number of dimensions, is empty, contains NaN/inf, or is a
         tensor on the ``meta`` device.
     """
+    arr = _as_numeric_array(X, name, dtype)
+    _check_ndim(arr, ndim, name)
+    if not allow_empty and arr.size == 0:
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); it needs at least one sample and one feature"
+        )
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not allow_nonfinite and not np.isfinite(arr).all():
+        n_bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"{name} contains NaN or inf ({n_bad} entries); remove or impute them first"
+        )
+    return arr
+
+
+def _as_numeric_array(X: Any, name: str, dtype: Any) -> np.ndarray:
+    """``X`` read as a numpy array of real numbers (not yet of ``dtype`` unless it held objects)."""
     if X is None:
         raise TypeError(f"{name} must be an array of numbers, got None")
     if isinstance(X, (str, bytes)):
@@ -111,29 +128,24 @@ def check_array(
             arr = arr.astype(dtype)
         else:
             raise TypeError(f"{name} must contain numbers, got an array of dtype {arr.dtype}")
-    if arr.ndim != ndim:
-        hint = ""
-        if ndim == 2 and arr.ndim == 1:
-            hint = (
-                " Use X.reshape(-1, 1) for a single feature (one column) or X.reshape(1, -1) "
-                "for a single sample (one row)."
-            )
-        elif ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
-            hint = " Use y.ravel() to flatten a column or row vector."
-        raise ValueError(
-            f"{name} must be {ndim}-D, got a {arr.ndim}-D array of shape {arr.shape}.{hint}"
-        )
-    if not allow_empty and arr.size == 0:
-        raise ValueError(
-            f"{name} is empty (shape {arr.shape}); it needs at least one sample and one feature"
-        )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        n_bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(
-            f"{name} contains NaN or inf ({n_bad} entries); remove or impute them first"
-        )
     return arr
+
+
+def _check_ndim(arr: np.ndarray, ndim: int, name: str) -> None:
+    """The required number of dimensions, with a hint for a vector given as a matrix or back."""
+    if arr.ndim == ndim:
+        return
+    hint = ""
+    if ndim == 2 and arr.ndim == 1:
+        hint = (
+            " Use X.reshape(-1, 1) for a single feature (one column) or X.reshape(1, -1) "
+            "for a single sample (one row)."
+        )
+    elif ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
+        hint = " Use y.ravel() to flatten a column or row vector."
+    raise ValueError(
+        f"{name} must be {ndim}-D, got a {arr.ndim}-D array of shape {arr.shape}.{hint}"
+    )
 
 
 def check_views(

@@ -448,9 +448,7 @@ def gcca_loss(
     eps : float >= 0
         Relative floor on the ridge.
     gather : bool or None, default None
-        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
-        ``None`` does so when a ``torch.distributed`` process group of several processes is
-        initialised, ``True`` requires one, ``False`` uses this process's rows only.
+        Use the global batch of all processes, as :func:`cca_loss` does (``None``: if several run).
 
     Returns
     -------
@@ -500,8 +498,9 @@ def _check_codes(z: torch.Tensor, name: str, ndim: tuple[int, ...]) -> None:
         raise ValueError(f"{name} contains NaN or inf")
 
 
-def _check_temperature(temperature) -> float:
-    return check_positive_float(temperature, "temperature")
+def _check_negatives(batch: int) -> None:
+    if batch < 2:
+        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
 
 
 def _unit(z: torch.Tensor) -> torch.Tensor:
@@ -509,6 +508,18 @@ def _unit(z: torch.Tensor) -> torch.Tensor:
     # overflow or underflow; a zero vector stays zero instead of becoming NaN
     z = unit_scale(z)
     return z / z.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(z.dtype).tiny ** 0.5)
+
+
+def _similarity_inputs(a: torch.Tensor, b: torch.Tensor, temperature, normalize):
+    """``a``, ``b`` in their wider dtype, unit rows if ``normalize``; and ``tau``, checked."""
+    tau = check_positive_float(temperature, "temperature")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    common = torch.promote_types(a.dtype, b.dtype)  # mixed dtypes: compute in the wider
+    a, b = a.to(common), b.to(common)
+    if normalize:
+        a, b = _unit(a), _unit(b)
+    return a, b, tau
 
 
 def mil_nce(
@@ -553,9 +564,7 @@ def mil_nce(
         L2-normalise every code first (the dot products are then cosine similarities, and the
         loss does not change when codes are rescaled).
     gather : bool or None, default None
-        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
-        ``None`` does so when a ``torch.distributed`` process group of several processes is
-        initialised, ``True`` requires one, ``False`` uses this process's rows only.
+        Use the global batch of all processes, as :func:`cca_loss` does (``None``: if several run).
 
     Returns
     -------
@@ -579,20 +588,13 @@ def mil_nce(
         raise ValueError(
             f"z and bags must have the same batch size, got {z.shape[0]} and {bags.shape[0]}"
         )
-    if z.shape[0] < 2:
-        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
+    _check_negatives(z.shape[0])
     if z.shape[1] != bags.shape[2]:
         raise ValueError(
             f"z and bags must have the same code dimension, got {z.shape[1]} and {bags.shape[2]}"
         )
-    tau = _check_temperature(temperature)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
     out_dtype = z.dtype
-    common = torch.promote_types(z.dtype, bags.dtype)  # mixed dtypes: compute in the wider
-    z, bags = z.to(common), bags.to(common)
-    if normalize:
-        z, bags = _unit(z), _unit(bags)
+    z, bags, tau = _similarity_inputs(z, bags, temperature, normalize)
     b, k = bags.shape[:2]
     # s[i, j, m] = z_i . t_{j,m} / tau, from one (B, B K) matrix product
     s = (z @ bags.reshape(b * k, -1).T).reshape(b, b, k) / tau
@@ -637,14 +639,12 @@ def nce(
     normalize : bool, default True
         L2-normalise the codes first.
     gather : bool or None, default None
-        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
-        ``None`` does so when a ``torch.distributed`` process group of several processes is
-        initialised, ``True`` requires one, ``False`` uses this process's rows only.
+        Use the global batch of all processes, as :func:`cca_loss` does (``None``: if several run).
 
     Returns
     -------
     torch.Tensor
-        A scalar, at least 0, in the dtype of ``z1``.
+        A scalar, at least 0, in the dtype of ``z1`` (computed in the wider of the two).
 
     References
     ----------
@@ -660,16 +660,9 @@ def nce(
             f"z1 and z2 must have the same shape (batch, dim), got {tuple(z1.shape)} and "
             f"{tuple(z2.shape)}"
         )
-    if z1.shape[0] < 2:
-        raise ValueError("a contrastive loss needs a batch of at least 2 samples (negatives)")
-    tau = _check_temperature(temperature)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    _check_negatives(z1.shape[0])
     out_dtype = z1.dtype
-    common = torch.promote_types(z1.dtype, z2.dtype)  # mixed dtypes: compute in the wider
-    z1, z2 = z1.to(common), z2.to(common)
-    if normalize:
-        z1, z2 = _unit(z1), _unit(z2)
+    z1, z2, tau = _similarity_inputs(z1, z2, temperature, normalize)
     s = z1 @ z2.T / tau  # s[i, j] = z1_i . z2_j / tau
     eye = torch.eye(s.shape[0], dtype=torch.bool, device=s.device)
     # each row of [s | s^T] holds the positive twice: mask one copy out
@@ -705,9 +698,7 @@ def nt_xent(
         Paired codes (row ``i`` of both describes the same sample); any scale, B >= 2.
     temperature : float > 0, default 0.1
     gather : bool or None, default None
-        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
-        ``None`` does so when a ``torch.distributed`` process group of several processes is
-        initialised, ``True`` requires one, ``False`` uses this process's rows only.
+        Use the global batch of all processes, as :func:`cca_loss` does (``None``: if several run).
 
     Returns
     -------
@@ -768,9 +759,7 @@ def gmc_loss(
     temperature : float > 0, default 0.1
         :math:`\tau` (0.1 in the paper's MHD experiment).
     gather : bool or None, default None
-        Compute the loss on the global batch of all processes (:mod:`mmlib.distributed`):
-        ``None`` does so when a ``torch.distributed`` process group of several processes is
-        initialised, ``True`` requires one, ``False`` uses this process's rows only.
+        Use the global batch of all processes, as :func:`cca_loss` does (``None``: if several run).
 
     Returns
     -------

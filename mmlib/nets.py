@@ -357,7 +357,20 @@ class ConcatFusion(_Fusion):
         return self.linear(_torch.cat(xs, dim=1))
 
 
-class SumFusion(_Fusion):
+class _ProjectedFusion(_Fusion):
+    r"""One affine projection per modality, :math:`W_m^\top h_m + b_m`, to the width ``out_dim``."""
+
+    def __init__(self, in_dims: Sequence[int], out_dim: int) -> None:
+        super().__init__(in_dims, out_dim)
+        self.projections = nn.ModuleList(nn.Linear(d, self.out_dim) for d in self.in_dims)
+
+    def _projected(self, xs) -> _torch.Tensor:
+        """The checked modalities' projections, stacked: shape ``(M, n, out_dim)``."""
+        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
+        return _torch.stack([p(x) for p, x in zip(self.projections, xs, strict=True)])
+
+
+class SumFusion(_ProjectedFusion):
     r"""Element-wise sum of per-modality linear projections to a common width.
 
     .. math:: f(h_1, \dots, h_M) = \sum_m (W_m^\top h_m + b_m).
@@ -373,17 +386,12 @@ class SumFusion(_Fusion):
         Common width :math:`o` of the projections and of the output.
     """
 
-    def __init__(self, in_dims: Sequence[int], out_dim: int) -> None:
-        super().__init__(in_dims, out_dim)
-        self.projections = nn.ModuleList(nn.Linear(d, self.out_dim) for d in self.in_dims)
-
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
-        return _torch.stack([p(x) for p, x in zip(self.projections, xs, strict=True)]).sum(0)
+        return self._projected(xs).sum(0)
 
 
-class ProductFusion(_Fusion):
+class ProductFusion(_ProjectedFusion):
     r"""Element-wise (Hadamard) product of per-modality affine projections.
 
     .. math:: f(h_1, \dots, h_M)_k = \prod_m \big(W_m^\top h_m + b_m\big)_k
@@ -396,19 +404,14 @@ class ProductFusion(_Fusion):
     Parameters
     ----------
     in_dims : sequence of int
-        Widths of the modality vectors.
+        Widths :math:`d_m` of the modality vectors.
     out_dim : int
-        Common width :math:`o` of the projections and of the output.
+        Width :math:`o` of every factor :math:`W_m^\top h_m + b_m`, hence of the product.
     """
-
-    def __init__(self, in_dims: Sequence[int], out_dim: int) -> None:
-        super().__init__(in_dims, out_dim)
-        self.projections = nn.ModuleList(nn.Linear(d, self.out_dim) for d in self.in_dims)
 
     def forward(self, xs):
         """``xs``: list of ``(n, d_m)`` tensors -> ``(n, out_dim)``."""
-        xs = _check_modalities(xs, self.in_dims, weight=_first_weight(self))
-        return _torch.stack([p(x) for p, x in zip(self.projections, xs, strict=True)]).prod(0)
+        return self._projected(xs).prod(0)
 
 
 class LateFusion(_Fusion):
@@ -469,9 +472,10 @@ class TensorFusion(_Fusion):
     Parameters
     ----------
     in_dims : sequence of int
-        Widths :math:`d_m` of the :math:`M \ge 1` modality vectors.
+        Widths :math:`d_m` of the :math:`M \ge 1` modality vectors; ``vec(z)`` has
+        :math:`\prod_m (d_m + 1)` entries.
     out_dim : int
-        Output width :math:`o`.
+        Output width :math:`o` (the columns of :math:`W`).
 
     References
     ----------
@@ -530,9 +534,10 @@ class LowRankFusion(_Fusion):
     Parameters
     ----------
     in_dims : sequence of int
-        Widths :math:`d_m` of the :math:`M \ge 1` modality vectors.
+        Widths :math:`d_m` of the :math:`M \ge 1` modality vectors; modality ``m``'s factors
+        have :math:`d_m + 1` rows.
     out_dim : int
-        Output width :math:`o`.
+        Output width :math:`o` (the last axis of every factor).
     rank : int >= 1
         The rank :math:`r`.
 

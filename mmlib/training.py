@@ -260,7 +260,9 @@ def _batch_loss(model, loss_fn, batch, where: str, lr: float) -> torch.Tensor:
     except (ValueError, RuntimeError) as err:  # e.g. NaN outputs refused by the loss
         if not _all_finite(p.detach() for p in model.parameters()):
             raise _diverged(where, "model's weights", lr) from err
-        if isinstance(err, RuntimeError) and not isinstance(err, NotImplementedError):
+        if isinstance(err, NotImplementedError):
+            raise  # torch's error (a RuntimeError) for an op it lacks: its message names the op
+        if isinstance(err, RuntimeError):
             widths = [int(v.shape[1]) for v in batch]
             raise ValueError(
                 f"loss_fn(model, batch) failed at {where} inside torch: {err}. Check that the "
@@ -431,136 +433,228 @@ def _check_model(model, loss_fn) -> None:
 
 
 def _train(
-    model: nn.Module,
-    loss_fn: Callable[[nn.Module, list[torch.Tensor]], torch.Tensor],
+    model,
+    loss_fn,
     views: list[np.ndarray],
     *,
     val_views: list[np.ndarray] | None = None,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    patience: int | None = None,
-    device: str | torch.device | None = None,
-    random_state: int | None = 0,
-    progress: bool | None = None,
-    val_score: Callable[[nn.Module, list[torch.Tensor]], float] | None = None,
+    epochs=100,
+    batch_size=None,
+    lr=1e-3,
+    optimizer="adam",
+    weight_decay=0.0,
+    patience=None,
+    device=None,
+    random_state=0,
+    progress=None,
+    val_score=None,
 ) -> History:
     """:func:`train` on views that ``check_views`` has already validated (the estimators' path).
 
     ``views`` and ``val_views`` are lists of finite 2-D float arrays with matching widths; the
-    other arguments are checked here, as in :func:`train`.
+    other arguments are those of :func:`train` (typed and documented there), checked here in the
+    same order.
     """
     _check_model(model, loss_fn)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if val_score is not None and not callable(val_score):
-        raise TypeError(f"val_score must be callable as val_score(model, batch), got {val_score!r}")
-    if val_score is not None and val_views is None:
-        raise ValueError("val_score needs val_views to score")
-    epochs = check_positive_int(epochs, "epochs")
-    if epochs > _MAX_EPOCHS:
-        raise ValueError(f"epochs={epochs} is too large (at most {_MAX_EPOCHS})")
-    n = views[0].shape[0]
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
-    if n < 2:
-        raise ValueError(f"train_views must have at least 2 samples, got {n}")
-    n_batches = _n_batches(n, batch_size)
+    _check_val_score(val_score, val_views)
+    epochs = _check_epochs(epochs)
+    n_batches = _check_batch_size(batch_size, views[0].shape[0])
     lr = check_positive_float(lr, "lr")
     weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
-    if patience is not None:
-        patience = check_positive_int(patience, "patience")
-        if val_views is None:
-            raise ValueError("early stopping (patience) needs val_views to monitor")
+    patience = _check_patience(patience, val_views)
     random_state = _check_seed(random_state)
     show = progress_enabled(progress)
     device = resolve_device(device)
     if not isinstance(optimizer, str):
         raise TypeError(f"optimizer must be a string, one of {list(OPTIMIZERS)}")
 
+    params = [p for p in model.parameters() if p.requires_grad]
+    generator = _seeded_generator(random_state)
+    model.to(device)
+    data = _to_model(views, params[0].dtype, device, "train_views")
+    val_data = None
+    if val_views is not None:
+        val_data = _to_model(val_views, params[0].dtype, device, "val_views")
+    opt = _make_optimizer(optimizer, params, lr, weight_decay)
+    # None without torch.distributed; else rank 0's weights and batches everywhere
+    ddp = distributed._trainer(model, views[0].shape[0], n_batches, generator)
+    run = _Run(model, loss_fn, params, opt, data, generator, ddp, n_batches, epochs, lr)
+    return _fit(run, val_data, val_score, patience, show)
+
+
+# --------------------------------------------------------------------------------------------
+# The settings, checked in the order of the signature (the first bad one is reported)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_val_score(val_score, val_views) -> None:
+    if val_score is not None and not callable(val_score):
+        raise TypeError(f"val_score must be callable as val_score(model, batch), got {val_score!r}")
+    if val_score is not None and val_views is None:
+        raise ValueError("val_score needs val_views to score")
+
+
+def _check_epochs(epochs) -> int:
+    epochs = check_positive_int(epochs, "epochs")
+    if epochs > _MAX_EPOCHS:
+        raise ValueError(f"epochs={epochs} is too large (at most {_MAX_EPOCHS})")
+    return epochs
+
+
+def _check_batch_size(batch_size, n: int) -> int:
+    """The number of mini-batches of an epoch, for ``n`` training rows."""
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    if n < 2:
+        raise ValueError(f"train_views must have at least 2 samples, got {n}")
+    return _n_batches(n, batch_size)
+
+
+def _check_patience(patience, val_views) -> int | None:
+    if patience is not None:
+        patience = check_positive_int(patience, "patience")
+        if val_views is None:
+            raise ValueError("early stopping (patience) needs val_views to monitor")
+    return patience
+
+
+def _seeded_generator(random_state: int | None) -> torch.Generator:
+    """The mini-batches' generator; a seed also seeds torch (initialisation done here, dropout)."""
     generator = torch.Generator()
     if random_state is not None:
         torch.manual_seed(random_state)
         generator.manual_seed(random_state)
-    model.to(device)
-    dtype = params[0].dtype
-    data = _to_model(views, dtype, device, "train_views")
-    val_data = None
-    if val_views is not None:
-        val_data = _to_model(val_views, dtype, device, "val_views")
-    opt = _make_optimizer(optimizer, params, lr, weight_decay)
-    is_lbfgs = isinstance(opt, torch.optim.LBFGS)
-    ddp = distributed._trainer(model, n, n_batches, generator)  # None without torch.distributed
+    return generator
 
+
+# --------------------------------------------------------------------------------------------
+# The loop: epochs of mini-batch steps, validation and early stopping, the history
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What the epochs of one call of :func:`train` share once it is set up."""
+
+    model: nn.Module
+    loss_fn: Callable
+    params: list[torch.Tensor]
+    opt: torch.optim.Optimizer
+    data: list[torch.Tensor]
+    generator: torch.Generator
+    ddp: distributed._Trainer | None
+    n_batches: int
+    epochs: int
+    lr: float
+
+
+def _fit(run: _Run, val_data, val_score, patience: int | None, show: bool) -> History:
+    """Epochs until ``run.epochs`` or early stopping; the model ends with the best weights."""
     history = History()
-    monitor = val_data is not None
-    best, best_state, waited = -math.inf, None, 0
-    bar = _progress_bar(epochs, show, type(model).__name__)
+    best = _Best()
+    bar = _progress_bar(run.epochs, show, type(run.model).__name__)
     for epoch in bar:
         start = time.perf_counter()
-        model.train()
-        if n_batches == 1:
-            batches = [None]  # full batch: the order of the rows does not matter
-        else:
-            batches = torch.tensor_split(torch.randperm(n, generator=generator), n_batches)
-        total = 0.0
-        for b, idx in enumerate(batches):
-            where = f"epoch {epoch + 1}/{epochs}, batch {b + 1}/{n_batches}"
-            batch = data if idx is None else [v[idx.to(device)] for v in data]
-            batch = batch if ddp is None else ddp.batch(data, idx, n)  # this process's share
-
-            def closure(batch=batch, where=where):
-                opt.zero_grad(set_to_none=True)
-                loss = _batch_loss(model, loss_fn, batch, where, lr)
-                loss.backward()
-                if ddp is not None:
-                    distributed.average_gradients(ddp.params)
-                return loss
-
-            if is_lbfgs:
-                loss = opt.step(closure)
-            else:
-                loss = closure()
-                opt.step()
-            total += float(loss.detach()) * (n if idx is None else len(idx))
-        if not _all_finite(p.detach() for p in params):
-            raise _diverged(
-                f"epoch {epoch + 1}/{epochs}", "model's weights (after the updates)", lr
-            )
-        history.train_loss.append(total / n)
-
-        if monitor:
-            model.eval()
-            where = f"epoch {epoch + 1}/{epochs}, validation"
-            with torch.no_grad(), distributed._local_if(ddp):  # every process: all val rows
-                history.val_loss.append(float(_batch_loss(model, loss_fn, val_data, where, lr)))
-                if val_score is not None:
-                    history.val_score.append(_score(val_score, model, val_data, where))
-            current = history.val_score[-1] if val_score is not None else -history.val_loss[-1]
-            if current > best:
-                best, waited, history.best_epoch = current, 0, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
+        history.train_loss.append(_epoch(run, epoch))
+        if val_data is not None:
+            best.update(_validate(run, val_data, val_score, epoch, history), epoch, run.model)
         history.epoch_time.append(time.perf_counter() - start)
-
-        postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
-        if monitor:
-            postfix["val"] = f"{history.val_loss[-1]:.4f}"
-        if val_score is not None:
-            postfix["score"] = f"{history.val_score[-1]:.4f}"
-        bar.set_postfix(postfix, refresh=False)
-        if patience is not None and waited >= patience:
-            history.stopped_early = epoch + 1 < epochs
+        _show_progress(bar, history)
+        if patience is not None and best.waited >= patience:
+            history.stopped_early = epoch + 1 < run.epochs
             break
     bar.close()
-    if ddp is not None:
-        ddp.finish(model)
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if run.ddp is not None:
+        run.ddp.finish(run.model)
+    if best.state is not None:  # validated: the best epoch's weights
+        run.model.load_state_dict(best.state)
+        history.best_epoch = best.epoch
     else:
         history.best_epoch = len(history.train_loss) - 1
-    model.eval()
+    run.model.eval()
     return history
+
+
+def _epoch_batches(n: int, n_batches: int, generator: torch.Generator):
+    """Row indices of one epoch's mini-batches: a shuffle of ``n`` rows cut into near-equal parts.
+
+    ``[None]`` (all rows, nothing drawn from ``generator``) for one full batch, whose row order
+    does not matter.
+    """
+    if n_batches == 1:
+        return [None]
+    return torch.tensor_split(torch.randperm(n, generator=generator), n_batches)
+
+
+def _epoch(run: _Run, epoch: int) -> float:
+    """One pass over shuffled mini-batches, one step each; the mean loss, weighted by rows."""
+    run.model.train()
+    n = run.data[0].shape[0]
+    total = 0.0
+    for b, idx in enumerate(_epoch_batches(n, run.n_batches, run.generator)):
+        where = f"epoch {epoch + 1}/{run.epochs}, batch {b + 1}/{run.n_batches}"
+        if run.ddp is not None:  # this process's share of the rows
+            batch = run.ddp.batch(run.data, idx, n)
+        else:
+            batch = run.data if idx is None else [v[idx.to(v.device)] for v in run.data]
+        loss = _step(run, batch, where)
+        total += float(loss.detach()) * (n if idx is None else len(idx))
+    if not _all_finite(p.detach() for p in run.params):
+        where = f"epoch {epoch + 1}/{run.epochs}"
+        raise _diverged(where, "model's weights (after the updates)", run.lr)
+    return total / n
+
+
+def _step(run: _Run, batch: list[torch.Tensor], where: str) -> torch.Tensor:
+    """One optimizer step on ``batch``; returns the batch's loss before the step."""
+
+    def closure():
+        run.opt.zero_grad(set_to_none=True)
+        loss = _batch_loss(run.model, run.loss_fn, batch, where, run.lr)
+        loss.backward()
+        if run.ddp is not None:  # the mean gradient over the processes, as DDP
+            distributed.average_gradients(run.ddp.params)
+        return loss
+
+    if isinstance(run.opt, torch.optim.LBFGS):  # its line search evaluates the loss again
+        return run.opt.step(closure)
+    loss = closure()
+    run.opt.step()
+    return loss
+
+
+def _validate(run: _Run, val_data, val_score, epoch: int, history: History) -> float:
+    """Record the validation loss (and score) in eval mode; return the monitor (higher: better)."""
+    run.model.eval()
+    where = f"epoch {epoch + 1}/{run.epochs}, validation"
+    with torch.no_grad(), distributed._local_if(run.ddp):  # every process: all val rows
+        history.val_loss.append(float(_batch_loss(run.model, run.loss_fn, val_data, where, run.lr)))
+        if val_score is not None:
+            history.val_score.append(_score(val_score, run.model, val_data, where))
+    return history.val_score[-1] if val_score is not None else -history.val_loss[-1]
+
+
+@dataclass
+class _Best:
+    """Early stopping's memory: the best monitor so far, its epoch and weights, epochs since."""
+
+    value: float = -math.inf
+    epoch: int | None = None
+    state: dict | None = None
+    waited: int = 0
+
+    def update(self, monitor: float, epoch: int, model: nn.Module) -> None:
+        if monitor > self.value:
+            self.value, self.epoch, self.waited = monitor, epoch, 0
+            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.waited += 1
+
+
+def _show_progress(bar, history: History) -> None:
+    postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
+    if history.val_loss:
+        postfix["val"] = f"{history.val_loss[-1]:.4f}"
+    if history.val_score:
+        postfix["score"] = f"{history.val_score[-1]:.4f}"
+    bar.set_postfix(postfix, refresh=False)

@@ -6,8 +6,6 @@ import time
 import numpy as np
 import pytest
 import torch
-from _helpers import assert_defaults_are
-from test_defaults import DOCUMENTED
 from torch import nn
 
 from mmlib.losses import cca_loss
@@ -238,9 +236,19 @@ def test_train_loss_is_weighted_mean_of_batches():
 # ------------------------------------------------------------------ issue 8: contracts and errors
 
 
-def test_defaults_are_pinned():
-    """Changing a default changes every result that relies on it: it must be a visible decision."""
-    assert_defaults_are(train, DOCUMENTED[train])  # the pin is test_defaults.py's, written once
+def test_estimators_path_keeps_train_defaults():
+    """The estimators call ``_train`` directly: its parameters and defaults (values and types)
+    must stay those of ``train``, which tests/test_defaults.py pins.
+    """
+    import inspect
+
+    from mmlib.training import _train
+
+    def keywords(func):
+        params = list(inspect.signature(func).parameters.values())[3:]
+        return [(p.name, p.kind, p.default, type(p.default)) for p in params]
+
+    assert keywords(_train) == keywords(train)
 
 
 def _recorded_batches(n, batch_size, random_state, epochs=3):
