@@ -18,7 +18,7 @@ from mmlib._checks import (
     check_positive_int,
     check_random_state,
 )
-from mmlib.datasets._base import MultiViewDataset
+from mmlib.datasets._base import MultiViewDataset, _digits_sample
 
 __all__ = ["decode_captions", "make_granularity_digits"]
 
@@ -149,8 +149,6 @@ def make_granularity_digits(
     modalities and their granularity). A. Miech et al. End-to-end learning of visual
     representations from uncurated instructional videos. CVPR 2020 (candidate captions).
     """
-    from sklearn.datasets import load_digits
-
     k = check_positive_int(n_captions, "n_captions")
     rate = check_fraction(wrong_caption_rate, "wrong_caption_rate")
     if not isinstance(coarse, str) or coarse not in _COARSE:
@@ -162,15 +160,9 @@ def make_granularity_digits(
         n_samples = check_positive_int(n_samples, "n_samples")
     rng = check_random_state(random_state)
 
-    digits = load_digits()
-    images = digits.images.astype(np.float64) / 16.0
-    n_total = images.shape[0]
-    if n_samples is None:
-        index = np.arange(n_total)
-    else:
-        index = rng.choice(n_total, size=n_samples, replace=n_samples > n_total)
+    images, labels, index = _digits_sample(n_samples, rng)
     n = index.size
-    y = digits.target[index].astype(np.int64)
+    y = labels[index]
     attributes = _COARSE[coarse]
     n_groups = 2 ** len(attributes)
     groups = _coarse_label(y, attributes)
