@@ -147,33 +147,55 @@ def integrated_gradients_per_modality(
         ) from err
     xs = _model_inputs(model, views)
     n_steps = check_positive_int(n_steps, "n_steps", minimum=2)
-    if baselines is None:
-        bases = [torch.zeros_like(x) for x in xs]
-    else:
-        if isinstance(baselines, str) or not isinstance(baselines, Sequence):
-            raise TypeError("baselines must be a list with one array per modality")
-        if len(baselines) != len(xs):
-            raise ValueError(f"baselines must hold {len(xs)} modalities, got {len(baselines)}")
-        bases = []
-        for m, (b, x) in enumerate(zip(baselines, xs, strict=True)):
-            b = to_numpy(b, name=f"baselines[{m}]")
-            nd = np.ndim(b) if np.ndim(b) in (1, 2) else 2
-            b = check_array(b, name=f"baselines[{m}]", ndim=nd)
-            b = torch.as_tensor(b, dtype=x.dtype, device=x.device)
-            if b.ndim == 1:
-                b = b[None, :]
-            if b.shape[1] != x.shape[1] or b.shape[0] not in (1, x.shape[0]):
-                raise ValueError(
-                    f"baselines[{m}] must have shape ({x.shape[1]},) or (n, {x.shape[1]}), "
-                    f"got {tuple(b.shape)}"
-                )
-            bases.append(b.expand_as(x).contiguous())
+    bases = _baseline_tensors(baselines, xs)
     was_training = model.training
     model.eval()
+    try:
+        target = _output_column(model, xs, target)
+        ig = IntegratedGradients(lambda *inputs: model(*inputs))
+        attrs, delta = ig.attribute(
+            tuple(xs),
+            baselines=tuple(bases),
+            target=target,
+            n_steps=n_steps,
+            return_convergence_delta=True,
+        )
+    finally:
+        model.train(was_training)
+    per_modality = torch.stack([a.sum(dim=1) for a in attrs], dim=1)
+    return per_modality.detach().cpu().numpy(), float(delta.abs().max())
+
+
+def _baseline_tensors(baselines, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """One ``(n, d_m)`` baseline per modality: zeros, or each given row broadcast to the batch."""
+    if baselines is None:
+        return [torch.zeros_like(x) for x in xs]
+    if isinstance(baselines, str) or not isinstance(baselines, Sequence):
+        raise TypeError("baselines must be a list with one array per modality")
+    if len(baselines) != len(xs):
+        raise ValueError(f"baselines must hold {len(xs)} modalities, got {len(baselines)}")
+    bases = []
+    for m, (b, x) in enumerate(zip(baselines, xs, strict=True)):
+        b = to_numpy(b, name=f"baselines[{m}]")
+        nd = np.ndim(b) if np.ndim(b) in (1, 2) else 2
+        b = check_array(b, name=f"baselines[{m}]", ndim=nd)
+        b = torch.as_tensor(b, dtype=x.dtype, device=x.device)
+        if b.ndim == 1:
+            b = b[None, :]
+        if b.shape[1] != x.shape[1] or b.shape[0] not in (1, x.shape[0]):
+            raise ValueError(
+                f"baselines[{m}] must have shape ({x.shape[1]},) or (n, {x.shape[1]}), "
+                f"got {tuple(b.shape)}"
+            )
+        bases.append(b.expand_as(x).contiguous())
+    return bases
+
+
+def _output_column(model: nn.Module, xs: list[torch.Tensor], target) -> int:
+    """The checked output column to explain (0 when None), from one row through the model."""
     with torch.no_grad():
         out = model(*[x[:1] for x in xs])
     if not isinstance(out, torch.Tensor) or out.ndim != 2:
-        model.train(was_training)
         raise ValueError(
             "model must map the views to (n, out) outputs, got "
             f"{getattr(out, 'shape', type(out).__name__)}"
@@ -181,23 +203,10 @@ def integrated_gradients_per_modality(
     if target is None:
         target = 0
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
-        model.train(was_training)
         raise TypeError(f"target must be None or an int output column, got {target!r}")
     if not 0 <= int(target) < out.shape[1]:
-        model.train(was_training)
         raise ValueError(
             f"target={int(target)} is out of range: the model has {out.shape[1]} output(s) "
             f"(0..{out.shape[1] - 1})"
         )
-    target = int(target)
-    ig = IntegratedGradients(lambda *inputs: model(*inputs))
-    attrs, delta = ig.attribute(
-        tuple(xs),
-        baselines=tuple(bases),
-        target=target,
-        n_steps=n_steps,
-        return_convergence_delta=True,
-    )
-    model.train(was_training)
-    per_modality = torch.stack([a.sum(dim=1) for a in attrs], dim=1)
-    return per_modality.detach().cpu().numpy(), float(delta.abs().max())
+    return int(target)
