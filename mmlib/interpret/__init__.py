@@ -34,6 +34,10 @@ ICML.
 
 from __future__ import annotations
 
+# A module here must not share its name with a chapter (book/<name>.md): the API page documents
+# it, and a page link such as [weights](weights) would then match both (a warning in the strict build).
+# Classes keep their defining module in __module__ (pickles name mmlib.interpret.weights...); a pickle
+# written before the split names mmlib.interpret.X, which the re-exports below still resolve.
 from mmlib.interpret.attribution import integrated_gradients_per_modality, modality_ablation
 from mmlib.interpret.encoders import SequenceCNN
 from mmlib.interpret.tensors import (
