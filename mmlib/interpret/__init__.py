@@ -35,9 +35,9 @@ ICML.
 from __future__ import annotations
 
 # A module here must not share its name with a chapter (book/<name>.md): the API page documents
-# it, and a page link such as [weights](weights) would then match both (a warning in the strict build).
-# Classes keep their defining module in __module__ (pickles name mmlib.interpret.weights...); a pickle
-# written before the split names mmlib.interpret.X, which the re-exports below still resolve.
+# it, and a page link such as [weights](weights) would then match both (a strict-build warning).
+# Classes keep their defining module in __module__ (new pickles name mmlib.interpret.weights.X);
+# a pickle written before the split names mmlib.interpret.X, which the re-exports still resolve.
 from mmlib.interpret.attribution import integrated_gradients_per_modality, modality_ablation
 from mmlib.interpret.encoders import SequenceCNN
 from mmlib.interpret.tensors import (

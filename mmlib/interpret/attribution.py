@@ -1,4 +1,4 @@
-r"""Beyond :math:`\beta`: what a trained model does without a modality, and attributions per modality.
+r"""Beyond :math:`\beta`: what a model does without a modality, and attributions per modality.
 
 * :func:`modality_ablation` -- the accuracy with each modality destroyed in turn (rows permuted
   or replaced by the mean);
