@@ -132,12 +132,7 @@ def print_key_numbers(numbers: Mapping[str, float | Within], digits: int = 3) ->
             verdict = f"{WITHIN_MARK} {value.band()}" if value.ok else f"OUTSIDE {value.band()}"
             print(f"{str(key):<{width}}  {_fixed(value.value, digits)}  {verdict}")
             continue
-        try:
-            value = float(value)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"key number {key!r} is not a number: {value!r}") from err
-        if not math.isfinite(value):
-            raise ValueError(f"key number {key!r} is {value}: pin a finite result")
+        value = _finite_float(value, f"key number {key!r} is", "pin a finite result")
         print(f"{str(key):<{width}}  {_fixed(value, digits)}")
 
 
@@ -283,16 +278,21 @@ def _per_seed(values, label: str) -> list[float]:
     for v in values:
         if isinstance(v, bool):
             raise TypeError(f"{label} holds a bool; give the per-seed numbers")
-        try:
-            v = float(v)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{label} holds {v!r}, not a number") from err
-        if not math.isfinite(v):
-            raise ValueError(f"{label} holds {v}: every per-seed result must be finite")
-        out.append(v)
+        out.append(_finite_float(v, f"{label} holds", "every per-seed result must be finite"))
     if len(out) < 2:
         raise ValueError(f"{label} has {len(out)} result(s): a comparison needs at least 2 seeds")
     return out
+
+
+def _finite_float(value, what: str, hint: str) -> float:
+    """``value`` as a finite float; errors read "<what> 'x', not a number" / "<what> nan: <hint>"."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{what} {value!r}, not a number") from err
+    if not math.isfinite(number):
+        raise ValueError(f"{what} {number}: {hint}")
+    return number
 
 
 def _sd(x: list[float]) -> float:

@@ -265,6 +265,36 @@ def _random_mixing(rng: np.random.Generator, d: int) -> tuple[np.ndarray, np.nda
     return q * s, q, s
 
 
+def _digits_sample(
+    n_samples: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits scaled to [0, 1], and the rows a generator draws from them.
+
+    Parameters
+    ----------
+    n_samples : int or None
+        None: every image once, in order; else ``n_samples`` rows drawn uniformly by ``rng``
+        (with replacement only when more are asked for than the 1,797 there are).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    images : ndarray of shape (1797, 8, 8), float64 in [0, 1]
+    labels : ndarray of shape (1797,), int64
+    index : ndarray of shape (n,), int
+        The rows used, into ``images`` and ``labels``.
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = digits.images.astype(np.float64) / 16.0
+    labels = digits.target.astype(np.int64)
+    n_total = images.shape[0]
+    if n_samples is None:
+        return images, labels, np.arange(n_total)
+    return images, labels, rng.choice(n_total, size=n_samples, replace=n_samples > n_total)
+
+
 def _data_file(name: str) -> Any:
     return resources.files("mmlib").joinpath("data", name)
 

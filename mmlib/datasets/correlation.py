@@ -285,21 +285,9 @@ def make_noisy_digits(
         index = rng.choice(n_total, size=n_samples, replace=n_samples > n_total)
     n = index.size
 
-    # partner: uniform among the OTHER images of the same class
-    partner = np.empty(n, dtype=np.int64)
-    for c in np.unique(labels[index]):
-        members = np.flatnonzero(labels == c)  # sorted sample indices of class c
-        rows = np.flatnonzero(labels[index] == c)
-        pos = np.searchsorted(members, index[rows])
-        shift = rng.integers(1, members.size, size=rows.size)  # never 0: never itself
-        partner[rows] = members[(pos + shift) % members.size]
-
+    partner = _same_class_partners(labels, index, rng)
     if image_size != 8:
-        zoom = image_size / 8.0
-        used = np.unique(np.concatenate([index, partner]))
-        big = np.zeros((n_total, image_size, image_size))
-        big[used] = np.clip(ndimage.zoom(images[used], (1.0, zoom, zoom), order=1), 0.0, 1.0)
-        images = big
+        images = _upsampled(images, np.unique(np.concatenate([index, partner])), image_size)
 
     angle = rng.uniform(-max_angle, max_angle, size=n)
     rotated = np.empty((n, image_size, image_size))
@@ -332,6 +320,30 @@ def make_noisy_digits(
         name="noisy_digits",
         sample_extras=("index", "partner_index", "angle"),
     )
+
+
+def _same_class_partners(
+    labels: np.ndarray, index: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """For each sample ``index[i]``, another sample of its class, uniform among the others."""
+    partner = np.empty(index.size, dtype=np.int64)
+    for c in np.unique(labels[index]):
+        members = np.flatnonzero(labels == c)  # sorted sample indices of class c
+        rows = np.flatnonzero(labels[index] == c)
+        pos = np.searchsorted(members, index[rows])
+        shift = rng.integers(1, members.size, size=rows.size)  # never 0: never itself
+        partner[rows] = members[(pos + shift) % members.size]
+    return partner
+
+
+def _upsampled(images: np.ndarray, used: np.ndarray, image_size: int) -> np.ndarray:
+    """The 8x8 ``images[used]`` zoomed (bilinear) to ``image_size``; the unused ones stay 0."""
+    from scipy import ndimage
+
+    zoom = image_size / 8.0
+    big = np.zeros((images.shape[0], image_size, image_size))
+    big[used] = np.clip(ndimage.zoom(images[used], (1.0, zoom, zoom), order=1), 0.0, 1.0)
+    return big
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from mmlib._checks import (
     check_positive_int,
     check_random_state,
 )
-from mmlib.datasets._base import MultiViewDataset
+from mmlib.datasets._base import MultiViewDataset, _digits_sample
 
 __all__ = ["decode_captions", "make_granularity_digits"]
 
@@ -81,6 +81,28 @@ def _log_spectrogram(wave: np.ndarray, h: int, frame: int) -> np.ndarray:
     frames = wave.reshape(n, -1, frame)  # (n, w, frame)
     magnitude = np.abs(np.fft.rfft(frames, axis=2))[:, :, 1 : h + 1] * (2.0 / frame)
     return np.log1p(4.0 * magnitude).transpose(0, 2, 1)
+
+
+def _sound(images: np.ndarray, noise: float, rng: np.random.Generator):
+    """Each image played as a sound: random gain, a shift of -1, 0 or 1 column, then a waveform.
+
+    Returns the waveforms ``(n, 160)`` and their log spectrograms flattened to ``(n, 64)``.
+    """
+    n = images.shape[0]
+    gain = rng.uniform(0.6, 1.5, size=(n, 1, 1))
+    shifts = rng.integers(-1, 2, n)
+    shifted = np.stack([np.roll(im, s, axis=1) for im, s in zip(images, shifts, strict=True)])
+    wave = _waveform(gain * shifted, 20, noise, rng)
+    return wave, _log_spectrogram(wave, 8, 20).reshape(n, 64)
+
+
+def _coarse_names(attributes: tuple[str, ...]) -> list[str]:
+    """The name of each coarse class, e.g. "even small", in the order of :func:`_coarse_label`."""
+    last = len(attributes) - 1
+    return [
+        " ".join(_ATTRIBUTES[a][(g >> (last - p)) & 1] for p, a in enumerate(attributes))
+        for g in range(2 ** len(attributes))
+    ]
 
 
 def make_granularity_digits(
@@ -149,8 +171,6 @@ def make_granularity_digits(
     modalities and their granularity). A. Miech et al. End-to-end learning of visual
     representations from uncurated instructional videos. CVPR 2020 (candidate captions).
     """
-    from sklearn.datasets import load_digits
-
     k = check_positive_int(n_captions, "n_captions")
     rate = check_fraction(wrong_caption_rate, "wrong_caption_rate")
     if not isinstance(coarse, str) or coarse not in _COARSE:
@@ -162,30 +182,15 @@ def make_granularity_digits(
         n_samples = check_positive_int(n_samples, "n_samples")
     rng = check_random_state(random_state)
 
-    digits = load_digits()
-    images = digits.images.astype(np.float64) / 16.0
-    n_total = images.shape[0]
-    if n_samples is None:
-        index = np.arange(n_total)
-    else:
-        index = rng.choice(n_total, size=n_samples, replace=n_samples > n_total)
+    images, labels, index = _digits_sample(n_samples, rng)
     n = index.size
-    y = digits.target[index].astype(np.int64)
+    y = labels[index]
     attributes = _COARSE[coarse]
     n_groups = 2 ** len(attributes)
     groups = _coarse_label(y, attributes)
 
     vision = images[index].reshape(n, 64) + vision_noise * rng.standard_normal((n, 64))
-    gain = rng.uniform(0.6, 1.5, size=(n, 1, 1))
-    shifted = np.stack(
-        [
-            np.roll(im, s, axis=1)
-            for im, s in zip(images[index], rng.integers(-1, 2, n), strict=True)
-        ]
-    )
-    wave = _waveform(gain * shifted, 20, audio_noise, rng)
-    audio = _log_spectrogram(wave, 8, 20).reshape(n, 64)
-
+    wave, audio = _sound(images[index], audio_noise, rng)
     # candidate captions: a wrong one names another coarse class, uniformly
     correct = rng.random((n, k)) >= rate
     shift = rng.integers(1, n_groups, size=(n, k))
@@ -194,12 +199,7 @@ def make_granularity_digits(
     clean = _captions(groups, attributes, n_fillers, rng)
 
     vocabulary = [w for a in attributes for w in _ATTRIBUTES[a]] + list(_FILLERS)
-    names = [
-        " ".join(
-            _ATTRIBUTES[a][(g >> (len(attributes) - 1 - p)) & 1] for p, a in enumerate(attributes)
-        )
-        for g in range(n_groups)
-    ]
+    names = _coarse_names(attributes)
     return MultiViewDataset(
         views=[vision, audio, captions[:, 0]],
         y=y,
