@@ -10,13 +10,18 @@ from torch import nn
 from mmlib.nets import make_encoders
 
 
-def _check_encoders(encoders, n_views: int | None, name: str = "encoders") -> list[nn.Module]:
-    """``encoders`` as a list of ``nn.Module`` (``n_views`` of them when given)."""
+def _check_encoders(
+    encoders, n_views: int | None, name: str = "encoders", unit: str = "view"
+) -> list[nn.Module]:
+    """``encoders`` as a list of ``nn.Module`` (``n_views`` of them when given), one per ``unit``."""
     if isinstance(encoders, nn.Module) and not isinstance(encoders, nn.ModuleList):
-        raise TypeError(f"{name} must be a list with one torch.nn.Module per view, got one module")
+        raise TypeError(
+            f"{name} must be a list with one torch.nn.Module per {unit}, got one module "
+            f"({type(encoders).__name__})"
+        )
     if not isinstance(encoders, (Sequence, nn.ModuleList)) or isinstance(encoders, str):
         raise TypeError(
-            f"{name} must be a list with one torch.nn.Module per view, got "
+            f"{name} must be a list with one torch.nn.Module per {unit}, got "
             f"{type(encoders).__name__}"
         )
     encoders = list(encoders)
@@ -24,9 +29,13 @@ def _check_encoders(encoders, n_views: int | None, name: str = "encoders") -> li
         if not isinstance(f, nn.Module):
             raise TypeError(f"{name}[{j}] must be a torch.nn.Module, got {type(f).__name__}")
     if n_views is not None and len(encoders) != n_views:
-        raise ValueError(f"{name} must hold {n_views} modules (one per view), got {len(encoders)}")
+        raise ValueError(
+            f"{name} must hold {n_views} modules (one module per {unit}), got {len(encoders)}"
+        )
     if len(encoders) < 2:
-        raise ValueError(f"{name} must hold at least 2 modules (one per view), got {len(encoders)}")
+        raise ValueError(
+            f"{name} must hold at least 2 modules (one module per {unit}), got {len(encoders)}"
+        )
     return encoders
 
 
