@@ -153,7 +153,9 @@ class DeepEstimator(ParamsMixin):
         if all(v is None for v in views):
             raise ValueError("every entry of views is None: at least one must be present")
         _refuse_meta(views, "views")
-        out = [None if v is None else check_array(v, name=f"views[{j}]") for j, v in enumerate(views)]
+        out = [
+            None if v is None else check_array(v, name=f"views[{j}]") for j, v in enumerate(views)
+        ]
         rows = {j: v.shape[0] for j, v in enumerate(out) if v is not None}
         if len(set(rows.values())) > 1:
             counts = ", ".join(f"views[{j}] has {n}" for j, n in rows.items())

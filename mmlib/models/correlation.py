@@ -243,6 +243,7 @@ class _DeepMultiview(DeepEstimator):
             for f, v in zip(self._networks(), views, strict=True)
         ]
 
+
 class DCCA(_DeepMultiview):
     r"""Deep canonical correlation analysis of two views.
 
@@ -369,7 +370,9 @@ class DCCA(_DeepMultiview):
         outputs = self.transform_views(views)
         if all(o is not None for o in outputs):
             return self.cca_.transform(outputs)
-        return [None if o is None else self.cca_.transform_view(o, j) for j, o in enumerate(outputs)]
+        return [
+            None if o is None else self.cca_.transform_view(o, j) for j, o in enumerate(outputs)
+        ]
 
     def score(self, views, y=None) -> float:
         """Sum of the ``k`` actual Pearson correlations between the canonical variates of ``views``.
