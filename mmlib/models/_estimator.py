@@ -75,6 +75,10 @@ class DeepEstimator(ParamsMixin):
         _refuse_meta(views, name)
         return check_views(views, min_views=self._min_views, max_views=self._max_views, name=name)
 
+    def _n_features(self, views: list) -> list[int]:
+        """The width of each checked view (``n_features_in_``)."""
+        return [v.shape[1] for v in views]
+
     def _training_views(self, views: list, val_views: list | None) -> tuple[list, list | None]:
         """What the loop trains on (a subclass may preprocess, e.g. standardise)."""
         return views, val_views
@@ -94,7 +98,7 @@ class DeepEstimator(ParamsMixin):
         views = self._check_fit_views(views)
         if val_views is not None:
             val_views = self._check_fit_views(val_views, name="val_views")
-            check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+            check_n_features(val_views, self._n_features(views), name="val_views")
         train_views, train_val = self._training_views(views, val_views)
         seed = _check_seed(self.random_state)
         if seed is not None:
@@ -113,7 +117,7 @@ class DeepEstimator(ParamsMixin):
             **options,
         )
         self.module_ = module
-        self.n_features_in_ = [v.shape[1] for v in views]
+        self.n_features_in_ = self._n_features(views)
         self._after_fit(views)
         return self
 
