@@ -23,7 +23,7 @@ three meet (its ``transform_views``). A supervised fusion model has no per-view 
 zero-filled), as the chapter does.
 
 Nothing here imports torch: the estimators are read through the deep estimators' contract
-(:mod:`mmlib.models._estimator`): ``transform`` returns per-view codes (a list), one joint code
+(``mmlib.models._estimator``): ``transform`` returns per-view codes (a list), one joint code
 (an array) or something else, and ``transform_views`` gives the per-view codes of the last two.
 """
 

@@ -116,7 +116,7 @@ class _DeepMultiview(DeepEstimator):
     """What DCCA and DGCCA share: parameters, the module and its checks, the networks' outputs.
 
     The contract (fit, transform, parameters, device, seeding, pickling) is
-    :class:`mmlib.models._estimator.DeepEstimator`'s.
+    ``mmlib.models._estimator.DeepEstimator``'s.
     """
 
     def __init__(
@@ -256,8 +256,11 @@ class DCCA(_DeepMultiview):
     extended to ``k`` pairs: the loss is minus the sum of the squares of the top-``k`` canonical
     correlations of each mini-batch of outputs (or of the correlations, ``objective="sum"``;
     :func:`mmlib.losses.cca_loss`). After training, a linear :class:`mmlib.linear.CCA` of the
-    outputs on all training data gives the canonical directions :math:`u`, so :meth:`transform`
-    returns canonical variates.
+    outputs on all training data gives the canonical directions :math:`u`.
+
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives each view's canonical variates, a list (``None`` for a view given as ``None``);
+    :meth:`transform_views` the networks' outputs.
 
     Parameters
     ----------
@@ -396,6 +399,9 @@ class DGCCA(_DeepMultiview):
     trained with :func:`mmlib.losses.gcca_loss` (``G`` and ``U_j`` recomputed on each mini-batch,
     gradients flow to every network). After training, a linear :class:`mmlib.linear.GCCA` of the
     outputs on all training data gives ``G_`` and the maps used by :meth:`transform`.
+
+    Output: :meth:`transform` gives the estimate of ``G`` (every view needed);
+    :meth:`transform_views` the networks' outputs (``None`` for a view given as ``None``).
 
     Parameters
     ----------

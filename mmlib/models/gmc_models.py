@@ -409,7 +409,7 @@ class _MissingModalityModel(DeepEstimator):
     """What GMC, FusionAE and MVAE share: standardisation, and codes of any subset of modalities.
 
     The contract (fit, parameters, device, seeding, pickling) is
-    :class:`mmlib.models._estimator.DeepEstimator`'s; a subclass gives ``_module(in_dims,
+    ``mmlib.models._estimator.DeepEstimator``'s; a subclass gives ``_module(in_dims,
     encoders)`` and ``_loss(module, batch)``.
     """
 
@@ -550,6 +550,10 @@ class GMC(_MissingModalityModel):
     one, the normalised mean of the present :math:`z_m` otherwise (the official code averages
     without renormalising; see :class:`GMCModule`).
 
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives the joint code of the modalities present (``None`` in an absent one's slot);
+    :meth:`transform_views` each modality's own code.
+
     Parameters
     ----------
     code_dim : int, default 32
@@ -628,6 +632,9 @@ class FusionAE(_MissingModalityModel):
     code of the complete observation, :math:`\sum_m \lVert d_m(z) - x_m \rVert^2`. At test time a
     missing modality is zero-filled (its training mean). Parameters as in :class:`GMC` (no
     ``temperature``, ``head_hidden``).
+
+    Output: :meth:`transform` gives the fused code of the modalities present (``None`` in an
+    absent one's slot); :meth:`transform_views` each modality's own code.
     """
 
     def _module(self, in_dims, encoders):
@@ -646,6 +653,9 @@ class MVAE(_MissingModalityModel):
     modalities), :math:`\sum_{S \in \{1:M, \{1\}, \dots, \{M\}\}} \mathbb E\big[\sum_m
     \lVert d_m(z) - x_m\rVert^2\big] + \beta\,\mathrm{KL}(q(z \mid x_S)\,\Vert\,\mathcal N(0, I))`
     (a Gaussian likelihood of fixed variance). The code of a subset is the posterior mean.
+
+    Output: :meth:`transform` gives the posterior mean of the modalities present (``None`` in an
+    absent one's slot); :meth:`transform_views` each modality's own code.
 
     Parameters
     ----------

@@ -211,6 +211,10 @@ class MMV(DeepEstimator):
     :math:`S_{vat}` (``"shared"``, ``"fac"``). See :func:`mmlib.losses.nce` and
     :func:`mmlib.losses.mil_nce`.
 
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives ``{space: {modality: (n, e)}}`` unit embeddings (``None`` leaves a modality out);
+    :meth:`transform_views` each modality's embedding in one space.
+
     Parameters
     ----------
     space : {"fac", "shared", "disjoint"}, default "fac"
