@@ -39,6 +39,38 @@ def _check_encoders(
     return encoders
 
 
+def _encoder_width(encoder, d: int, name: str, source: str, rows=None) -> int:
+    """Output width of ``encoder`` on two rows of width ``d`` (``rows``, else zeros).
+
+    The probe runs in eval mode without gradient (batch-norm statistics untouched) in the
+    encoder's dtype; a failure, or an output that is not ``(2, o)``, is a ``ValueError`` naming
+    ``name`` and ``source`` (where its rows come from).
+    """
+    if not isinstance(encoder, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(encoder).__name__}")
+    param = next(encoder.parameters(), None)
+    dtype = torch.float32 if param is None else param.dtype
+    x = torch.zeros(2, d, dtype=dtype) if rows is None else torch.as_tensor(rows[:2], dtype=dtype)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            out = encoder(x)
+    except Exception as err:  # a shape mismatch inside the user's module
+        raise ValueError(
+            f"{name} failed on rows of {source}: it cannot encode a batch of shape (2, {d}) "
+            f"(flat rows, dtype {dtype}): {type(err).__name__}: {err}"
+        ) from err
+    finally:
+        encoder.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"{name} must map a batch (n, d) to a 2-D tensor (n, o), got {shape} for n = 2"
+        )
+    return int(out.shape[1])
+
+
 def _check_batch(views: Sequence, n_views: int) -> None:
     """A module's forward inputs: ``n_views`` tensors with the same number of rows."""
     if len(views) != n_views:

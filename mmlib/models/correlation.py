@@ -17,7 +17,7 @@ from torch import nn
 from mmlib._checks import check_is_fitted, check_n_components, check_positive_int, check_reg
 from mmlib.linear import CCA, GCCA
 from mmlib.losses import _check_objective, cca_loss, gcca_loss
-from mmlib.models._common import _build_encoders, _check_batch
+from mmlib.models._common import _build_encoders, _check_batch, _encoder_width
 from mmlib.models._estimator import DeepEstimator
 from mmlib.training import smallest_batch
 
@@ -144,29 +144,10 @@ class _DeepMultiview(DeepEstimator):
     def _custom_module(self, module_cls, views):
         """The module around copies of ``self.encoders`` and their common output width."""
         encoders = self._copied_encoders(len(views))
-        widths = []
-        for j, (f, v) in enumerate(zip(encoders, views, strict=True)):
-            param = next(f.parameters(), None)
-            dtype = torch.float32 if param is None else param.dtype
-            was_training = f.training
-            f.eval()  # a probe of 2 rows, without touching batch-norm statistics
-            try:
-                with torch.no_grad():
-                    out = f(torch.as_tensor(v[:2], dtype=dtype))
-            except Exception as err:
-                raise ValueError(
-                    f"encoders[{j}] failed on rows of views[{j}] (shape (n, {v.shape[1]}), dtype "
-                    f"{dtype}): {type(err).__name__}: {err}"
-                ) from err
-            finally:
-                f.train(was_training)
-            if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-                raise ValueError(
-                    f"encoders[{j}] must map a batch (n, d) to a 2-D tensor (n, o), got {shape} "
-                    "for n = 2"
-                )
-            widths.append(out.shape[1])
+        widths = [
+            _encoder_width(f, v.shape[1], f"encoders[{j}]", f"views[{j}]", rows=v)
+            for j, (f, v) in enumerate(zip(encoders, views, strict=True))
+        ]
         if len(set(widths)) != 1:
             raise ValueError(f"the encoders' output widths must agree, got {widths}")
         if self.out_dim is not None and check_positive_int(self.out_dim, "out_dim") != widths[0]:

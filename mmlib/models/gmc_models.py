@@ -27,6 +27,7 @@ from mmlib._checks import (
     check_positive_int,
 )
 from mmlib.losses import gmc_loss
+from mmlib.models._common import _check_encoders, _encoder_width
 from mmlib.models._estimator import DeepEstimator
 from mmlib.nets import MLP, _check_hidden, _check_input, _check_width, _first_weight
 
@@ -48,41 +49,11 @@ def _modality_encoders(in_dims, hidden, activation, encoders) -> tuple[nn.Module
             MLP(d, hidden[-1], hidden[:-1], activation=activation) for d in in_dims
         )
         return mods, [hidden[-1]] * len(in_dims)
-    if isinstance(encoders, nn.Module) and not isinstance(encoders, nn.ModuleList):
-        raise TypeError("encoders must be a list of torch.nn.Module, one per modality")
-    if not isinstance(encoders, (list, tuple, nn.ModuleList)):
-        raise TypeError(
-            f"encoders must be a list of torch.nn.Module (one per modality), "
-            f"got {type(encoders).__name__}"
-        )
-    if len(encoders) != len(in_dims):
-        raise ValueError(
-            f"encoders must hold one module per modality: {len(in_dims)} modalities, "
-            f"{len(encoders)} encoders"
-        )
-    widths = []
-    for m, (enc, d) in enumerate(zip(encoders, in_dims, strict=True)):
-        if not isinstance(enc, nn.Module):
-            raise TypeError(f"encoders[{m}] must be a torch.nn.Module, got {type(enc).__name__}")
-        param = next(enc.parameters(), None)
-        dtype = torch.float32 if param is None else param.dtype
-        was_training = enc.training
-        enc.eval()
-        try:
-            with torch.no_grad():
-                out = enc(torch.zeros(2, d, dtype=dtype))
-        except Exception as err:  # a shape mismatch inside the user's module
-            raise ValueError(
-                f"encoders[{m}] cannot encode a batch of shape (b, {d}) (modality {m} has "
-                f"{d} features, passed as flat rows): {err}"
-            ) from err
-        enc.train(was_training)
-        if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-            raise ValueError(
-                f"encoders[{m}] must return a 2-D tensor (b, h), got "
-                f"{getattr(out, 'shape', type(out).__name__)}"
-            )
-        widths.append(int(out.shape[1]))
+    encoders = _check_encoders(encoders, len(in_dims), unit="modality")
+    widths = [
+        _encoder_width(enc, d, f"encoders[{m}]", f"modality {m} ({d} features)")
+        for m, (enc, d) in enumerate(zip(encoders, in_dims, strict=True))
+    ]
     return nn.ModuleList(encoders), widths
 
 

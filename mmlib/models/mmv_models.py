@@ -20,6 +20,7 @@ from mmlib._checks import (
     check_positive_int,
     check_views,
 )
+from mmlib.models._common import _check_encoders, _encoder_width
 from mmlib.models._estimator import DeepEstimator
 from mmlib.nets import _check_input, _first_weight, make_encoders
 from mmlib.training import _refuse_meta
@@ -46,29 +47,6 @@ def _mmv_space(space) -> str:
     if not isinstance(space, str) or space not in _MMV_HEADS:
         raise ValueError(f"space must be one of {sorted(_MMV_HEADS)}, got {space!r}")
     return space
-
-
-def _encoder_out_dim(encoder: nn.Module, in_dim: int, name: str) -> int:
-    """Output width of a user's encoder, found by running it on two zero inputs."""
-    if not isinstance(encoder, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(encoder).__name__}")
-    param = next(encoder.parameters(), None)
-    dtype = param.dtype if param is not None else torch.float32
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        with torch.no_grad():
-            out = encoder(torch.zeros(2, in_dim, dtype=dtype))
-    except Exception as err:  # report which encoder failed, with its input shape
-        raise ValueError(
-            f"{name} failed on a batch of shape (2, {in_dim}): {type(err).__name__}: {err}"
-        ) from err
-    finally:
-        encoder.train(was_training)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"{name} must map (n, {in_dim}) to (n, width), got {shape}")
-    return int(out.shape[1])
 
 
 class MMVModule(nn.Module):
@@ -121,17 +99,10 @@ class MMVModule(nn.Module):
             self.backbones = make_encoders(dims, backbone_dim, hidden, activation)
             widths = [backbone_dim] * 3
         else:
-            if isinstance(encoders, nn.Module) or not isinstance(encoders, Sequence):
-                raise TypeError(
-                    "encoders must be a list of three torch.nn.Module (one per modality)"
-                )
-            if len(encoders) != 3:
-                raise ValueError(
-                    f"encoders must hold 3 modules (one per modality), got {len(encoders)}"
-                )
+            encoders = _check_encoders(encoders, 3, unit="modality")
             widths = [
-                _encoder_out_dim(e, d, f"encoders[{j}]")
-                for j, (e, d) in enumerate(zip(encoders, dims, strict=True))
+                _encoder_width(e, d, f"encoders[{j}]", f"the {m} view")
+                for j, (e, d, m) in enumerate(zip(encoders, dims, MMV_MODALITIES, strict=True))
             ]
             self.backbones = nn.ModuleList(encoders)
         self.in_dims = dims
