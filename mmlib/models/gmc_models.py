@@ -542,13 +542,8 @@ class GMC(_MissingModalityModel):
     view_names : list of str, optional
         Modality names (kept as ``view_names_``; the deprecated ``present=`` of
         :meth:`transform` takes them).
-    activation, epochs, batch_size, lr, weight_decay
-        Training settings (:func:`mmlib.training.train`, Adam).
-    device : str, optional
-        ``None``: CUDA when available, else CPU.
-    random_state : int or None, default 0
-    progress : bool, optional
-        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+    activation, epochs, batch_size, lr, weight_decay, device, random_state, progress
+        Non-linearity and training settings, as in :class:`mmlib.models.DCCA` (Adam).
 
     Attributes
     ----------

@@ -207,11 +207,8 @@ class MMV(DeepEstimator):
     epochs, batch_size, lr, weight_decay
         As in :func:`mmlib.training.train` (Adam; ``batch_size`` >= 2, the negatives come from
         the batch).
-    device : str, optional
-        ``None``: CUDA when available, else CPU.
-    random_state : int or None, default 0
-    progress : bool, optional
-        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+    device, random_state, progress
+        As in :class:`mmlib.models.DCCA`.
 
     Attributes
     ----------
