@@ -385,6 +385,22 @@ def _check_conditions(conditions: Any, n_views: int, names: list[str] | None) ->
     return list(conditions)
 
 
+def _check_train_test(train_views, test_views) -> tuple[list, list]:
+    """Complete train and test views with the same number of views and features."""
+    train_views = _check_view_list(train_views, "train_views", allow_none=False)
+    test_views = _check_view_list(test_views, "test_views", allow_none=False)
+    if len(train_views) != len(test_views):
+        raise ValueError(
+            f"train_views has {len(train_views)} views but test_views has {len(test_views)}"
+        )
+    for j, (a, b) in enumerate(zip(train_views, test_views, strict=True)):
+        if a.shape[1] != b.shape[1]:
+            raise ValueError(
+                f"train_views[{j}] has {a.shape[1]} features but test_views[{j}] has {b.shape[1]}"
+            )
+    return train_views, test_views
+
+
 def evaluate_conditions(
     estimator,
     train_views,
@@ -460,17 +476,7 @@ def evaluate_conditions(
         _check_estimator(estimator)
     elif not callable(encode):
         raise TypeError(f"encode must be callable, got {type(encode).__name__}")
-    train_views = _check_view_list(train_views, "train_views", allow_none=False)
-    test_views = _check_view_list(test_views, "test_views", allow_none=False)
-    if len(train_views) != len(test_views):
-        raise ValueError(
-            f"train_views has {len(train_views)} views but test_views has {len(test_views)}"
-        )
-    for j, (a, b) in enumerate(zip(train_views, test_views, strict=True)):
-        if a.shape[1] != b.shape[1]:
-            raise ValueError(
-                f"train_views[{j}] has {a.shape[1]} features but test_views[{j}] has {b.shape[1]}"
-            )
+    train_views, test_views = _check_train_test(train_views, test_views)
     names = _check_view_names(view_names, len(train_views))
     conditions = _check_conditions(conditions, len(train_views), names)
     y_train = check_labels(y_train, train_views[0].shape[0], name="y_train")

@@ -99,7 +99,8 @@ def test_every_deep_estimator_gives_per_view_codes_with_none_slots(two):
 def test_mmv_transform_views_picks_one_space(space):
     gran = list(datasets.make_granularity_digits(n_samples=48, n_captions=2, random_state=2).views)
     model = MMV(space=space, embed_dim=3, backbone_dim=4, hidden=(4,), batch_size=16, epochs=1,
-                progress=False).fit(gran)  # fmt: skip
+                progress=False).fit(gran, val_views=gran)  # fmt: skip
+    assert len(model.history_.val_loss) == 1
     views = [gran[0], gran[1], gran[2][:, 0] if gran[2].ndim == 3 else gran[2]]
     z = model.transform(views)
     if space == "disjoint":
