@@ -458,12 +458,11 @@ class _MissingModalityModel(DeepEstimator):
         """
         views = self._check_views_with_gaps(views, unit="modality")
         tensors = self._scaled_tensors(views)
-        return [
-            None
-            if t is None
-            else self._numpy(self._no_grad(self.module_.encode, _only(tensors, m), [m]))
-            for m, t in enumerate(tensors)
-        ]
+
+        def alone(m: int) -> np.ndarray:
+            return self._numpy(self._no_grad(self.module_.encode, _only(tensors, m), [m]))
+
+        return [None if t is None else alone(m) for m, t in enumerate(tensors)]
 
     def _present_views(self, views, present) -> list:
         """``views`` with ``None`` in the slots that the deprecated ``present`` leaves out."""
