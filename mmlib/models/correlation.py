@@ -116,8 +116,12 @@ class _DeepMultiview(DeepEstimator):
     """What DCCA and DGCCA share: parameters, the module and its checks, the networks' outputs.
 
     The contract (fit, transform, parameters, device, seeding, pickling) is
-    ``mmlib.models._estimator.DeepEstimator``'s.
+    ``mmlib.models._estimator.DeepEstimator``'s. A subclass gives ``_module_cls``,
+    ``_max_components(k, out_dim, n_views)`` and ``_outputs_loss(k, reg)`` (the loss of the
+    networks' outputs).
     """
+
+    _module_cls: type[nn.Module]
 
     def __init__(
         self,
@@ -141,7 +145,7 @@ class _DeepMultiview(DeepEstimator):
     ) -> None:
         self._store_params(locals())
 
-    def _custom_module(self, module_cls, views):
+    def _custom_module(self, views):
         """The module around copies of ``self.encoders`` and their common output width."""
         encoders = self._copied_encoders(len(views))
         widths = [
@@ -152,7 +156,7 @@ class _DeepMultiview(DeepEstimator):
             raise ValueError(f"the encoders' output widths must agree, got {widths}")
         if self.out_dim is not None and check_positive_int(self.out_dim, "out_dim") != widths[0]:
             raise ValueError(f"out_dim={self.out_dim} but the encoders output {widths[0]} columns")
-        return module_cls(encoders=encoders), widths[0]
+        return self._module_cls(encoders=encoders), widths[0]
 
     def _check_batches(self, n: int, out_dim: int, k: int, name: str, full: bool) -> None:
         """Refuse mini-batches whose covariance cannot hold ``out_dim`` correlations.
@@ -183,7 +187,7 @@ class _DeepMultiview(DeepEstimator):
         if self.batch_size is not None:
             check_positive_int(self.batch_size, "batch_size", minimum=2)
         if self.encoders is not None:
-            module, out_dim = self._custom_module(self._module_cls, views)
+            module, out_dim = self._custom_module(views)
         else:
             out_dim = k if self.out_dim is None else check_positive_int(self.out_dim, "out_dim")
             module = None
