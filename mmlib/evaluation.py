@@ -16,17 +16,19 @@ One protocol for every family of the book (the chapter "Which method when"):
 How each family gives a code when modalities are missing (:func:`joint_codes`): the
 correlation family (CCA, GCCA, DCCA, DGCCA) projects each view on its own, so the joint code is
 the mean of the per-view codes of the present views; GMC, FusionAE and MVAE (whose ``transform``
-takes ``present``) encode the present modalities themselves; MMV averages the present modalities'
-embeddings in the space where all three meet. A supervised fusion model has no per-view code and
-no ``transform``: pass ``encode`` instead (for example its logits with the missing modality
+returns one code for the modalities present, ``None`` marking an absent one) encode the present
+modalities themselves; MMV averages the present modalities' embeddings in the space where all
+three meet (its ``transform_views``). A supervised fusion model has no per-view code and no
+``transform``: pass ``encode`` instead (for example its logits with the missing modality
 zero-filled), as the chapter does.
 
-Nothing here imports torch: the deep estimators are recognised by what they expose.
+Nothing here imports torch: the estimators are read through the deep estimators' contract
+(``mmlib.models._estimator``): ``transform`` returns per-view codes (a list), one joint code
+(an array) or something else, and ``transform_views`` gives the per-view codes of the last two.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -254,13 +256,6 @@ class Condition:
         return "complete" if self.modality is None else f"{self.modality} clean"
 
 
-def _takes_present(estimator: Any) -> bool:
-    try:
-        return "present" in inspect.signature(estimator.transform).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _check_estimator(estimator: Any) -> None:
     if not callable(getattr(estimator, "transform", None)):
         raise TypeError(
@@ -271,38 +266,40 @@ def _check_estimator(estimator: Any) -> None:
         )
 
 
-def _fill_missing(views: list, widths: Sequence[int] | None) -> tuple[list, list[int]]:
-    """``views`` with ``None`` replaced by zeros of the right width; the present indices."""
-    present = [j for j, v in enumerate(views) if v is not None]
-    n = views[present[0]].shape[0]
-    if len(present) == len(views):
-        return list(views), present
+def _fill_missing(views: list, widths: Sequence[int] | None) -> list:
+    """``views`` with ``None`` replaced by zeros of the right width."""
+    if all(v is not None for v in views):
+        return list(views)
     if widths is None:
         raise ValueError(
             "the estimator does not expose n_features_in_, so the width of a missing view is "
             "unknown; pass widths"
         )
-    return [np.zeros((n, widths[j])) if v is None else v for j, v in enumerate(views)], present
+    n = next(v for v in views if v is not None).shape[0]
+    return [np.zeros((n, widths[j])) if v is None else v for j, v in enumerate(views)]
 
 
-def _per_view(estimator: Any, views: list) -> list[np.ndarray]:
-    """Per-view codes of complete views, by family (see the module docstring)."""
-    if hasattr(estimator, "gcca_") and hasattr(estimator, "transform_views"):  # DGCCA
+def _generalized(estimator: Any) -> bool:
+    """GCCA or DGCCA: each view's own estimate of ``G`` is its code."""
+    return hasattr(estimator, "eigenvalues_") and hasattr(estimator, "transform_views")
+
+
+def _per_view(estimator: Any, views: list, out: Any = None) -> list[np.ndarray | None]:
+    """Per-view codes, by family (see the module docstring); ``out`` is ``transform(views)``."""
+    if hasattr(estimator, "gcca_") and _generalized(estimator):  # DGCCA
         return list(estimator.gcca_.transform_views(estimator.transform_views(views)))
-    if hasattr(estimator, "eigenvalues_") and hasattr(estimator, "transform_views"):  # GCCA
+    if _generalized(estimator):  # GCCA
         return list(estimator.transform_views(views))
-    out = estimator.transform(views)
+    out = estimator.transform(views) if out is None else out
     if isinstance(out, (list, tuple)):  # CCA, DCCA and any model with per-view transform
-        return [np.asarray(z, dtype=np.float64) for z in out]
+        return [None if z is None else np.asarray(z, dtype=np.float64) for z in out]
+    if callable(getattr(estimator, "transform_views", None)):  # GMC, FusionAE, MVAE, MMV
+        return [None if z is None else np.asarray(z, dtype=np.float64)
+                for z in estimator.transform_views(views)]  # fmt: skip
     raise TypeError(
         f"{type(estimator).__name__}.transform returned {type(out).__name__}, not one code per "
-        "view: the estimator gives no per-view codes"
+        "view, and it has no transform_views: the estimator gives no per-view codes"
     )
-
-
-def _mmv_space(out: dict) -> dict:
-    """The MMV space holding the most modalities (``"vat"`` for the shared and FAC spaces)."""
-    return max(out.values(), key=len)
 
 
 def modality_codes(estimator, views, *, widths: Sequence[int] | None = None) -> list[np.ndarray]:
@@ -311,8 +308,8 @@ def modality_codes(estimator, views, *, widths: Sequence[int] | None = None) -> 
     - CCA, DCCA, or any estimator whose ``transform`` returns a list: that list;
     - GCCA: ``transform_views`` (each view's own estimate of ``G``); DGCCA: the same, on the
       networks' outputs;
-    - GMC, FusionAE, MVAE (``transform(views, present=...)``): the code of each modality alone;
-    - MMV: each modality's embedding in the space holding all three (``"vat"``).
+    - GMC, FusionAE, MVAE, MMV: ``transform_views``, the code of each modality alone (MMV: each
+      modality's embedding in the space holding all three, ``"vat"``).
 
     Parameters
     ----------
@@ -334,11 +331,6 @@ def modality_codes(estimator, views, *, widths: Sequence[int] | None = None) -> 
     """
     _check_estimator(estimator)
     views = _check_view_list(views, "views", allow_none=False)
-    if _takes_present(estimator):
-        return [np.asarray(estimator.transform(views, present=[m])) for m in range(len(views))]
-    if hasattr(estimator, "n_captions_"):  # MMV: a dict of spaces
-        space = _mmv_space(estimator.transform(views))
-        return [np.asarray(z, dtype=np.float64) for z in space.values()]
     return _per_view(estimator, views)
 
 
@@ -366,15 +358,17 @@ def joint_codes(estimator, views, *, widths: Sequence[int] | None = None) -> np.
     """
     _check_estimator(estimator)
     views = _check_view_list(views, "views", allow_none=True)
-    if _takes_present(estimator):
-        return np.asarray(estimator.transform(views), dtype=np.float64)
-    if hasattr(estimator, "n_captions_"):  # MMV takes None for an absent modality
-        space = _mmv_space(estimator.transform(views))
-        return np.mean([np.asarray(z, dtype=np.float64) for z in space.values()], axis=0)
-    if widths is None:
-        widths = getattr(estimator, "n_features_in_", None)
-    filled, present = _fill_missing(views, widths)
-    codes = _per_view(estimator, filled)
+    present = [j for j, v in enumerate(views) if v is not None]
+    if _generalized(estimator) or not hasattr(estimator, "transform_views"):
+        # the linear estimators and DGCCA need every view: zeros stand in for a missing one
+        if widths is None:
+            widths = getattr(estimator, "n_features_in_", None)
+        codes = _per_view(estimator, _fill_missing(views, widths))
+    else:  # the deep estimators take None for a missing modality
+        out = estimator.transform(views)
+        if isinstance(out, np.ndarray):  # GMC, FusionAE, MVAE: the code of the present subset
+            return np.asarray(out, dtype=np.float64)
+        codes = _per_view(estimator, views, out)
     return np.mean([codes[j] for j in present], axis=0)
 
 
@@ -389,6 +383,22 @@ def _check_conditions(conditions: Any, n_views: int, names: list[str] | None) ->
         if c.modality is not None:
             _modality_index(c.modality, n_views, names)
     return list(conditions)
+
+
+def _check_train_test(train_views, test_views) -> tuple[list, list]:
+    """Complete train and test views with the same number of views and features."""
+    train_views = _check_view_list(train_views, "train_views", allow_none=False)
+    test_views = _check_view_list(test_views, "test_views", allow_none=False)
+    if len(train_views) != len(test_views):
+        raise ValueError(
+            f"train_views has {len(train_views)} views but test_views has {len(test_views)}"
+        )
+    for j, (a, b) in enumerate(zip(train_views, test_views, strict=True)):
+        if a.shape[1] != b.shape[1]:
+            raise ValueError(
+                f"train_views[{j}] has {a.shape[1]} features but test_views[{j}] has {b.shape[1]}"
+            )
+    return train_views, test_views
 
 
 def evaluate_conditions(
@@ -466,17 +476,7 @@ def evaluate_conditions(
         _check_estimator(estimator)
     elif not callable(encode):
         raise TypeError(f"encode must be callable, got {type(encode).__name__}")
-    train_views = _check_view_list(train_views, "train_views", allow_none=False)
-    test_views = _check_view_list(test_views, "test_views", allow_none=False)
-    if len(train_views) != len(test_views):
-        raise ValueError(
-            f"train_views has {len(train_views)} views but test_views has {len(test_views)}"
-        )
-    for j, (a, b) in enumerate(zip(train_views, test_views, strict=True)):
-        if a.shape[1] != b.shape[1]:
-            raise ValueError(
-                f"train_views[{j}] has {a.shape[1]} features but test_views[{j}] has {b.shape[1]}"
-            )
+    train_views, test_views = _check_train_test(train_views, test_views)
     names = _check_view_names(view_names, len(train_views))
     conditions = _check_conditions(conditions, len(train_views), names)
     y_train = check_labels(y_train, train_views[0].shape[0], name="y_train")

@@ -10,10 +10,17 @@ DCCA``) and from :mod:`mmlib` itself (``mmlib.DCCA``):
 - :mod:`mmlib.models.mmv_models`: multimodal versatile networks (``MMVModule``, ``MMV``);
 - :mod:`mmlib.models.gmc_models`: GMC and its two baselines for missing modalities
   (``GMCModule``, ``GMC``, ``FusionAEModule``, ``FusionAE``, ``MVAEModule``, ``MVAE``);
+- ``mmlib.models._estimator``: ``DeepEstimator``, the one base of the estimators;
 - ``mmlib.models._common``: the checks of custom encoders and forward inputs.
 
-The modules are plain ``torch.nn.Module`` subclasses (usable in any training loop); the estimators train
-them with :func:`mmlib.training.train` and keep its :class:`~mmlib.training.History`.
+The modules are plain ``torch.nn.Module`` subclasses (usable in any training loop). The estimators
+share one contract, scikit-learn's with views instead of ``X``: ``fit(views, y=None,
+val_views=None)`` trains the module with :func:`mmlib.training.train`'s loop and returns ``self``
+(learned attributes ``module_``, ``history_``, ``device_``, ``n_features_in_``);
+``transform(views)`` gives the method's representation (DCCA: each view's canonical variates;
+DGCCA: the estimate of ``G``; GMC, FusionAE, MVAE: the joint code of the modalities present; MMV:
+``{space: {modality: (n, e)}}``), and ``transform_views(views)`` each view's own code. A missing
+modality is ``None`` in its slot wherever the method can work without it.
 """
 
 # A module here must not share its name with a chapter (book/<name>.md): the API page documents

@@ -8,26 +8,18 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmlib._checks import (
-    check_is_fitted,
-    check_n_components,
-    check_n_features,
-    check_positive_int,
-    check_reg,
-    check_views,
-)
-from mmlib._params import ParamsMixin
+from mmlib._checks import check_is_fitted, check_n_components, check_positive_int, check_reg
 from mmlib.linear import CCA, GCCA
 from mmlib.losses import _check_objective, cca_loss, gcca_loss
-from mmlib.models._common import _build_encoders, _check_batch, _check_encoders
-from mmlib.training import _check_seed, _refuse_meta, resolve_device, smallest_batch, train
+from mmlib.models._common import _build_encoders, _check_batch, _encoder_width
+from mmlib.models._estimator import DeepEstimator
+from mmlib.training import smallest_batch
 
 __all__ = ["DCCA", "DCCAModule", "DGCCA", "DGCCAModule"]
 
@@ -120,15 +112,16 @@ class DGCCAModule(nn.Module):
         return [f(x) for f, x in zip(self.encoders, views, strict=True)]
 
 
-class _DeepMultiview(ParamsMixin):
-    """What DCCA and DGCCA share: parameters, validation, training and the forward pass.
+class _DeepMultiview(DeepEstimator):
+    """What DCCA and DGCCA share: parameters, the module and its checks, the networks' outputs.
 
-    ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` and grid searches
-    work; like :mod:`mmlib.linear`, the class does not inherit ``BaseEstimator`` because ``fit``
-    takes a list of views rather than ``X, y``.
+    The contract (fit, transform, parameters, device, seeding, pickling) is
+    ``mmlib.models._estimator.DeepEstimator``'s. A subclass gives ``_module_cls``,
+    ``_max_components(k, out_dim, n_views)`` and ``_outputs_loss(k, reg)`` (the loss of the
+    networks' outputs).
     """
 
-    _max_views: int | None = None
+    _module_cls: type[nn.Module]
 
     def __init__(
         self,
@@ -150,59 +143,20 @@ class _DeepMultiview(ParamsMixin):
         progress: bool | None = None,
         encoders: Sequence[nn.Module] | None = None,
     ) -> None:
-        self.n_components = n_components
-        self.hidden = hidden
-        self.out_dim = out_dim
-        self.activation = activation
-        self.reg = reg
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.batch_norm = batch_norm
-        self.dropout = dropout
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
-        self.encoders = encoders
+        self._store_params(locals())
 
-    def _check_views(self, views, name: str = "views") -> list[np.ndarray]:
-        _refuse_meta(views, name)
-        return check_views(views, min_views=2, max_views=self._max_views, name=name)
-
-    def _custom_module(self, module_cls, views):
+    def _custom_module(self, views):
         """The module around copies of ``self.encoders`` and their common output width."""
-        encoders = [copy.deepcopy(f) for f in _check_encoders(self.encoders, len(views))]
-        widths = []
-        for j, (f, v) in enumerate(zip(encoders, views, strict=True)):
-            param = next(f.parameters(), None)
-            dtype = torch.float32 if param is None else param.dtype
-            was_training = f.training
-            f.eval()  # a probe of 2 rows, without touching batch-norm statistics
-            try:
-                with torch.no_grad():
-                    out = f(torch.as_tensor(v[:2], dtype=dtype))
-            except Exception as err:
-                raise ValueError(
-                    f"encoders[{j}] failed on rows of views[{j}] (shape (n, {v.shape[1]}), dtype "
-                    f"{dtype}): {type(err).__name__}: {err}"
-                ) from err
-            finally:
-                f.train(was_training)
-            if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-                raise ValueError(
-                    f"encoders[{j}] must map a batch (n, d) to a 2-D tensor (n, o), got {shape} "
-                    "for n = 2"
-                )
-            widths.append(out.shape[1])
+        encoders = self._copied_encoders(len(views))
+        widths = [
+            _encoder_width(f, v.shape[1], f"encoders[{j}]", f"views[{j}]", rows=v)
+            for j, (f, v) in enumerate(zip(encoders, views, strict=True))
+        ]
         if len(set(widths)) != 1:
             raise ValueError(f"the encoders' output widths must agree, got {widths}")
         if self.out_dim is not None and check_positive_int(self.out_dim, "out_dim") != widths[0]:
             raise ValueError(f"out_dim={self.out_dim} but the encoders output {widths[0]} columns")
-        return module_cls(encoders=encoders), widths[0]
+        return self._module_cls(encoders=encoders), widths[0]
 
     def _check_batches(self, n: int, out_dim: int, k: int, name: str, full: bool) -> None:
         """Refuse mini-batches whose covariance cannot hold ``out_dim`` correlations.
@@ -227,19 +181,13 @@ class _DeepMultiview(ParamsMixin):
         if b - 1 < k:
             raise ValueError(f"{what}: n_components={k} needs at least {k + 1} rows per batch")
 
-    def _fit_module(self, module_cls, views, val_views, loss_fn):
-        """Validate, build the module (seeded) and train it; returns the validated views."""
-        views = self._check_views(views)
-        if val_views is not None:
-            val_views = self._check_views(val_views, name="val_views")
-            check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+    def _build(self, views, val_views):
+        """The module (custom encoders or MLPs), checked against the batches, and its loss."""
         k = check_positive_int(self.n_components, "n_components")
         if self.batch_size is not None:
             check_positive_int(self.batch_size, "batch_size", minimum=2)
-        if _check_seed(self.random_state) is not None:
-            torch.manual_seed(self.random_state)
         if self.encoders is not None:
-            module, out_dim = self._custom_module(module_cls, views)
+            module, out_dim = self._custom_module(views)
         else:
             out_dim = k if self.out_dim is None else check_positive_int(self.out_dim, "out_dim")
             module = None
@@ -249,7 +197,7 @@ class _DeepMultiview(ParamsMixin):
         if val_views is not None:
             self._check_batches(val_views[0].shape[0], out_dim, k, "val_views", True)
         if module is None:
-            module = module_cls(
+            module = self._module_cls(
                 [v.shape[1] for v in views],
                 out_dim,
                 hidden=self.hidden,
@@ -257,41 +205,28 @@ class _DeepMultiview(ParamsMixin):
                 batch_norm=self.batch_norm,
                 dropout=self.dropout,
             )
-        self.device_ = resolve_device(self.device)
-        self.history_ = train(
-            module,
-            lambda m, batch: loss_fn(m(*batch), k, reg),
-            views,
-            val_views=val_views,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
-            patience=self.patience,
-            device=self.device_,
-            random_state=self.random_state,
-            progress=self.progress,
-        )
-        self.module_ = module
         self.out_dim_ = out_dim
-        self.n_features_in_ = [v.shape[1] for v in views]
-        return views
+        loss = self._outputs_loss(k, reg)
+        return module, lambda m, batch: loss(m(*batch))
 
-    def _outputs(self, views) -> list[np.ndarray]:
-        """Network outputs of validated views, float64, in eval mode without gradient."""
-        dtype = next(self.module_.parameters()).dtype
-        self.module_.eval()
-        with torch.no_grad():
-            tensors = [torch.as_tensor(v, dtype=dtype).to(self.device_) for v in views]
-            out = self.module_(*tensors)
-        return [o.detach().to(torch.float64).cpu().numpy() for o in out]
+    def _networks(self) -> list[nn.Module]:
+        """The trained network of each view."""
+        m = self.module_
+        return [m.f1, m.f2] if isinstance(m, DCCAModule) else list(m.encoders)
 
-    def _new_outputs(self, views) -> list[np.ndarray]:
-        check_is_fitted(self, "module_")
-        views = self._check_views(views)
-        check_n_features(views, self.n_features_in_)
-        return self._outputs(views)
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """The networks' outputs ``[f_1(X_1), ..., f_J(X_J)]`` (each ``(n, out_dim)``, float64).
+
+        A view given as ``None`` (missing) gets ``None`` in its slot.
+        """
+        return self._outputs(self._check_views_with_gaps(views))
+
+    def _outputs(self, views) -> list[np.ndarray | None]:
+        """Each network's output on its checked view (``None`` for a missing view)."""
+        return [
+            None if v is None else self._numpy(self._no_grad(f, self._tensor(v)))
+            for f, v in zip(self._networks(), views, strict=True)
+        ]
 
 
 class DCCA(_DeepMultiview):
@@ -306,8 +241,11 @@ class DCCA(_DeepMultiview):
     extended to ``k`` pairs: the loss is minus the sum of the squares of the top-``k`` canonical
     correlations of each mini-batch of outputs (or of the correlations, ``objective="sum"``;
     :func:`mmlib.losses.cca_loss`). After training, a linear :class:`mmlib.linear.CCA` of the
-    outputs on all training data gives the canonical directions :math:`u`, so :meth:`transform`
-    returns canonical variates.
+    outputs on all training data gives the canonical directions :math:`u`.
+
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives each view's canonical variates, a list (``None`` for a view given as ``None``);
+    :meth:`transform_views` the networks' outputs.
 
     Parameters
     ----------
@@ -374,6 +312,7 @@ class DCCA(_DeepMultiview):
     """
 
     _max_views = 2
+    _module_cls = DCCAModule
 
     def __init__(
         self,
@@ -396,63 +335,32 @@ class DCCA(_DeepMultiview):
         encoders: Sequence[nn.Module] | None = None,
         objective: str = "squared",
     ) -> None:
-        super().__init__(
-            n_components=n_components,
-            hidden=hidden,
-            out_dim=out_dim,
-            activation=activation,
-            reg=reg,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            patience=patience,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            device=device,
-            random_state=random_state,
-            progress=progress,
-            encoders=encoders,
-        )
-        self.objective = objective
+        self._store_params(locals())
 
     def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
         check_n_components(k, out_dim, reason="out_dim, the networks' output dimension")
 
-    def fit(self, views, y=None, val_views=None):
-        """Train on ``[X1 (n, d1), X2 (n, d2)]``; ``val_views`` (same form) for validation.
-
-        Returns
-        -------
-        self
-        """
-        k = self.n_components
+    def _outputs_loss(self, k: int, reg: float):
         objective = _check_objective(self.objective)
-        views = self._fit_module(
-            DCCAModule,
-            views,
-            val_views,
-            lambda out, k_, reg: cca_loss(
-                out[0], out[1], n_components=k_, reg=reg, objective=objective
-            ),
-        )
-        self.cca_ = CCA(n_components=k, reg=self.reg).fit(self._outputs(views))
+        return lambda out: cca_loss(out[0], out[1], n_components=k, reg=reg, objective=objective)
+
+    def _after_fit(self, views) -> None:
+        self.cca_ = CCA(n_components=self.n_components, reg=self.reg).fit(self._outputs(views))
         self.canonical_correlations_ = self.cca_.canonical_correlations_
-        return self
 
-    def transform(self, views) -> list[np.ndarray]:
-        """Canonical variates ``[Z1, Z2]`` (each ``(n, k)``, float64) of (new) paired views."""
+    def transform(self, views) -> list[np.ndarray | None]:
+        """Canonical variates ``[Z1, Z2]`` (each ``(n, k)``, float64) of (new) paired views.
+
+        A view given as ``None`` (missing) gets ``None``: each view's variates use only its own
+        network and canonical weights.
+        """
         check_is_fitted(self, "cca_")
-        return self.cca_.transform(self._new_outputs(views))
-
-    def transform_views(self, views) -> list[np.ndarray]:
-        """The networks' outputs ``[f1(X1), f2(X2)]`` (each ``(n, out_dim)``, float64)."""
-        return self._new_outputs(views)
-
-    def fit_transform(self, views, y=None, val_views=None) -> list[np.ndarray]:
-        """``fit(views)`` then ``transform(views)``."""
-        return self.fit(views, val_views=val_views).transform(views)
+        outputs = self.transform_views(views)
+        if all(o is not None for o in outputs):
+            return self.cca_.transform(outputs)
+        return [
+            None if o is None else self.cca_.transform_view(o, j) for j, o in enumerate(outputs)
+        ]
 
     def score(self, views, y=None) -> float:
         """Sum of the ``k`` actual Pearson correlations between the canonical variates of ``views``.
@@ -461,7 +369,7 @@ class DCCA(_DeepMultiview):
         not shrunk: on the training views this is at least ``canonical_correlations_.sum()``.
         """
         check_is_fitted(self, "cca_")
-        return self.cca_.score(self._new_outputs(views))
+        return self.cca_.score(self._outputs(self._check_new_views(views)))
 
 
 class DGCCA(_DeepMultiview):
@@ -476,6 +384,9 @@ class DGCCA(_DeepMultiview):
     trained with :func:`mmlib.losses.gcca_loss` (``G`` and ``U_j`` recomputed on each mini-batch,
     gradients flow to every network). After training, a linear :class:`mmlib.linear.GCCA` of the
     outputs on all training data gives ``G_`` and the maps used by :meth:`transform`.
+
+    Output: :meth:`transform` gives the estimate of ``G`` (every view needed);
+    :meth:`transform_views` the networks' outputs (``None`` for a view given as ``None``).
 
     Parameters
     ----------
@@ -513,39 +424,34 @@ class DGCCA(_DeepMultiview):
     canonical correlation analysis. RepL4NLP 2019 (arXiv:1702.02519).
     """
 
-    _max_views = None
+    _module_cls = DGCCAModule
 
     def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
         check_n_components(
             k, n_views * out_dim, reason="n_views * out_dim, the total output dimension"
         )
 
-    def fit(self, views, y=None, val_views=None):
-        """Train on ``[X_1 (n, d_1), ..., X_J (n, d_J)]``; ``val_views`` for validation.
+    def _outputs_loss(self, k: int, reg: float):
+        return lambda out: gcca_loss(out, n_components=k, reg=reg)
 
-        Returns
-        -------
-        self
-        """
-        views = self._fit_module(
-            DGCCAModule,
-            views,
-            val_views,
-            lambda out, k_, reg: gcca_loss(out, n_components=k_, reg=reg),
-        )
+    def _after_fit(self, views) -> None:
         self.gcca_ = GCCA(n_components=self.n_components, reg=self.reg).fit(self._outputs(views))
         self.G_ = self.gcca_.G_
         self.eigenvalues_ = self.gcca_.eigenvalues_
-        return self
 
     def transform(self, views) -> np.ndarray:
-        """Estimate of ``G`` (``(n, r)``, float64) for (new) samples of all views."""
-        check_is_fitted(self, "gcca_")
-        return self.gcca_.transform(self._new_outputs(views))
+        """Estimate of ``G`` (``(n, r)``, float64) for (new) samples of all views.
 
-    def transform_views(self, views) -> list[np.ndarray]:
-        """The networks' outputs ``[f_1(X_1), ..., f_J(X_J)]`` (each ``(n, out_dim)``, float64)."""
-        return self._new_outputs(views)
+        Every view is needed; for the views present, :meth:`transform_views` gives each
+        network's output (``None`` in a missing view's slot).
+        """
+        check_is_fitted(self, "gcca_")
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            raise ValueError(
+                "DGCCA.transform needs every view (its estimate of G combines them all); a view "
+                "is None: use transform_views(views) for the networks' outputs of the views present"
+            )
+        return self.gcca_.transform(self.transform_views(views))
 
     def fit_transform(self, views, y=None, val_views=None) -> np.ndarray:
         """``fit(views)`` and return ``G_``."""

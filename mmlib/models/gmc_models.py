@@ -14,6 +14,7 @@ give a code for any subset of present modalities, so GMC's Table 1 can be comput
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,15 +23,13 @@ from torch import nn
 
 from mmlib._checks import (
     check_is_fitted,
-    check_n_features,
     check_positive_float,
     check_positive_int,
-    check_views,
 )
-from mmlib._params import ParamsMixin
 from mmlib.losses import gmc_loss
+from mmlib.models._common import _check_encoders, _encoder_width
+from mmlib.models._estimator import DeepEstimator
 from mmlib.nets import MLP, _check_hidden, _check_input, _check_width, _first_weight
-from mmlib.training import _check_seed, resolve_device, train
 
 __all__ = ["GMC", "MVAE", "FusionAE", "FusionAEModule", "GMCModule", "MVAEModule"]
 
@@ -50,41 +49,11 @@ def _modality_encoders(in_dims, hidden, activation, encoders) -> tuple[nn.Module
             MLP(d, hidden[-1], hidden[:-1], activation=activation) for d in in_dims
         )
         return mods, [hidden[-1]] * len(in_dims)
-    if isinstance(encoders, nn.Module) and not isinstance(encoders, nn.ModuleList):
-        raise TypeError("encoders must be a list of torch.nn.Module, one per modality")
-    if not isinstance(encoders, (list, tuple, nn.ModuleList)):
-        raise TypeError(
-            f"encoders must be a list of torch.nn.Module (one per modality), "
-            f"got {type(encoders).__name__}"
-        )
-    if len(encoders) != len(in_dims):
-        raise ValueError(
-            f"encoders must hold one module per modality: {len(in_dims)} modalities, "
-            f"{len(encoders)} encoders"
-        )
-    widths = []
-    for m, (enc, d) in enumerate(zip(encoders, in_dims, strict=True)):
-        if not isinstance(enc, nn.Module):
-            raise TypeError(f"encoders[{m}] must be a torch.nn.Module, got {type(enc).__name__}")
-        param = next(enc.parameters(), None)
-        dtype = torch.float32 if param is None else param.dtype
-        was_training = enc.training
-        enc.eval()
-        try:
-            with torch.no_grad():
-                out = enc(torch.zeros(2, d, dtype=dtype))
-        except Exception as err:  # a shape mismatch inside the user's module
-            raise ValueError(
-                f"encoders[{m}] cannot encode a batch of shape (b, {d}) (modality {m} has "
-                f"{d} features, passed as flat rows): {err}"
-            ) from err
-        enc.train(was_training)
-        if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-            raise ValueError(
-                f"encoders[{m}] must return a 2-D tensor (b, h), got "
-                f"{getattr(out, 'shape', type(out).__name__)}"
-            )
-        widths.append(int(out.shape[1]))
+    encoders = _check_encoders(encoders, len(in_dims), unit="modality")
+    widths = [
+        _encoder_width(enc, d, f"encoders[{m}]", f"modality {m} ({d} features)")
+        for m, (enc, d) in enumerate(zip(encoders, in_dims, strict=True))
+    ]
     return nn.ModuleList(encoders), widths
 
 
@@ -407,8 +376,13 @@ def _standardisation(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ldexp(mean, exponent), np.where(std > 0, np.ldexp(std, exponent), 1.0)
 
 
-class _MissingModalityModel(ParamsMixin):
-    """What GMC, FusionAE and MVAE share: standardisation, training, codes of any subset."""
+class _MissingModalityModel(DeepEstimator):
+    """What GMC, FusionAE and MVAE share: standardisation, and codes of any subset of modalities.
+
+    The contract (fit, parameters, device, seeding, pickling) is
+    ``mmlib.models._estimator.DeepEstimator``'s; a subclass gives ``_module(in_dims,
+    encoders)`` and ``_loss(module, batch)``.
+    """
 
     def __init__(
         self,
@@ -425,20 +399,7 @@ class _MissingModalityModel(ParamsMixin):
         random_state: int | None = 0,
         progress: bool | None = None,
     ) -> None:
-        self.code_dim = code_dim
-        self.hidden = hidden
-        self.encoders = encoders
-        self.view_names = view_names
-        self.activation = activation
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
-
-    # subclasses define _build(in_dims, encoders) -> module and _loss(module, batch) -> scalar
+        self._store_params(locals())
 
     def _names(self, n_views: int) -> list[str] | None:
         if self.view_names is None:
@@ -450,131 +411,98 @@ class _MissingModalityModel(ParamsMixin):
             raise ValueError(f"view_names must be {n_views} strings (one per view), got {names!r}")
         return list(names)
 
-    def fit(self, views, y=None, val_views=None):
-        """Train on complete observations ``[X_1 (n, d_1), ..., X_M (n, d_M)]``; ``y`` unused.
-
-        Returns
-        -------
-        self
-        """
-        views = check_views(views, min_views=2)
-        names = self._names(len(views))
-        if val_views is not None:
-            val_views = check_views(val_views, min_views=2, name="val_views")
-            check_n_features(val_views, [v.shape[1] for v in views], name="val_views")
+    def _training_views(self, views, val_views):
+        """The views standardised with the training mean and scale of each column."""
+        self._names(len(views))
         self.mean_, self.scale_ = map(list, zip(*(_standardisation(v) for v in views), strict=True))
         scaled = [(v - m) / s for v, m, s in zip(views, self.mean_, self.scale_, strict=True)]
         if val_views is not None:
             val_views = [
                 (v - m) / s for v, m, s in zip(val_views, self.mean_, self.scale_, strict=True)
             ]
-        encoders = None
-        if self.encoders is not None:
-            if isinstance(self.encoders, nn.Module) and not isinstance(
-                self.encoders, nn.ModuleList
-            ):
-                raise TypeError(
-                    "encoders must be a list of torch.nn.Module (one per modality), got a "
-                    f"single {type(self.encoders).__name__}"
-                )
-            if not isinstance(self.encoders, (list, tuple, nn.ModuleList)):
-                raise TypeError(
-                    "encoders must be a list of torch.nn.Module (one per modality), got "
-                    f"{type(self.encoders).__name__}"
-                )
-            for m, enc in enumerate(self.encoders):
-                if not isinstance(enc, nn.Module):
-                    raise TypeError(
-                        f"encoders[{m}] must be a torch.nn.Module, got {type(enc).__name__}"
-                    )
-            encoders = copy.deepcopy(list(self.encoders))  # the caller's modules stay untouched
-        seed = _check_seed(self.random_state)
-        if seed is not None:
-            torch.manual_seed(seed)
-            for enc in encoders or []:  # a fresh, seeded initialisation of custom encoders
-                for layer in enc.modules():
-                    if hasattr(layer, "reset_parameters"):
-                        layer.reset_parameters()
-        module = self._build([v.shape[1] for v in views], encoders)
-        self.device_ = resolve_device(self.device)
-        self.history_ = train(
-            module,
-            self._loss,
-            scaled,
-            val_views=val_views,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            device=self.device_,
-            random_state=self.random_state,
-            progress=self.progress,
-        )
-        self.module_ = module
-        self.n_features_in_ = [v.shape[1] for v in views]
-        self.view_names_ = names
-        return self
+        return scaled, val_views
+
+    def _build(self, views, val_views):
+        encoders = self._copied_encoders(len(views), unit="modality")
+        if self.random_state is not None:  # a fresh, seeded initialisation of custom encoders
+            for layer in (layer for enc in encoders or [] for layer in enc.modules()):
+                if hasattr(layer, "reset_parameters"):
+                    layer.reset_parameters()
+        return self._module([v.shape[1] for v in views], encoders), self._loss
+
+    def _after_fit(self, views) -> None:
+        self.view_names_ = self._names(len(views))
 
     def transform(self, views, present=None) -> np.ndarray:
-        """Codes ``(n, code_dim)`` (float64) of the present modalities of (new) samples.
+        """The joint code ``(n, code_dim)`` (float64) of the modalities present in ``views``.
 
         Parameters
         ----------
         views : list with one entry per modality
-            ``(n, d_m)`` arrays; an absent modality may be ``None``.
+            ``(n, d_m)`` arrays, ``None`` for an absent modality. All present: the complete code.
         present : list of int or str, optional
-            The modalities to use (indices, or names when ``view_names`` was given); default:
-            the entries of ``views`` that are not ``None``. All present: the complete code.
+            Deprecated: put ``None`` in the slots of the absent modalities instead.
 
         Returns
         -------
         ndarray (n, code_dim)
         """
-        check_is_fitted(self, "module_")
-        n_mod = len(self.n_features_in_)
-        if not isinstance(views, (list, tuple)):
-            raise TypeError(
-                f"views must be a list with one entry per modality ({n_mod}); use None for an "
-                f"absent one; got {type(views).__name__}"
-            )
-        if len(views) != n_mod:
-            raise ValueError(
-                f"views must have one entry per modality ({n_mod}, None for an absent one), "
-                f"got {len(views)}"
-            )
+        views = self._check_views_with_gaps(self._present_views(views, present), unit="modality")
+        idx = [m for m, v in enumerate(views) if v is not None]
+        return self._numpy(self._no_grad(self.module_.encode, self._scaled_tensors(views), idx))
+
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """Each modality's own code (the code with only that modality present), ``(n, code_dim)``.
+
+        ``None`` in a modality's slot gives ``None`` in the same slot of the result.
+        """
+        views = self._check_views_with_gaps(views, unit="modality")
+        tensors = self._scaled_tensors(views)
+
+        def alone(m: int) -> np.ndarray:
+            return self._numpy(self._no_grad(self.module_.encode, _only(tensors, m), [m]))
+
+        return [None if t is None else alone(m) for m, t in enumerate(tensors)]
+
+    def _present_views(self, views, present) -> list:
+        """``views`` with ``None`` in the slots that the deprecated ``present`` leaves out."""
         if present is None:
-            present = [m for m, v in enumerate(views) if v is not None]
-            if not present:
-                raise ValueError("every entry of views is None: at least one must be present")
-        idx = _present_indices(present, n_mod, self.view_names_)
+            return views
+        example = "transform([X_0, None, X_2]) for present=[0, 2]"
+        warnings.warn(
+            f"transform(views, present=...) is deprecated and will be removed in the next release: "
+            f"put None in the slot of each absent modality instead, e.g. {example}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        check_is_fitted(self, "module_")
+        if not isinstance(views, (list, tuple)) or len(views) != len(self.n_features_in_):
+            return views  # the usual checks say what is wrong
+        idx = _present_indices(present, len(views), self.view_names_)
         missing = [m for m in idx if views[m] is None]
         if missing:
             raise ValueError(f"modalities {missing} are listed in present but views holds None")
-        arrays = check_views([views[m] for m in idx], min_views=1)
-        for m, a in zip(idx, arrays, strict=True):
-            if a.shape[1] != self.n_features_in_[m]:
-                raise ValueError(
-                    f"views[{m}] has {a.shape[1]} features, the model was fitted with "
-                    f"{self.n_features_in_[m]}"
-                )
-        dtype = next(self.module_.parameters()).dtype
-        tensors: list[torch.Tensor | None] = [None] * n_mod
-        for m, a in zip(idx, arrays, strict=True):
+        return [v if m in idx else None for m, v in enumerate(views)]
+
+    def _scaled_tensors(self, views) -> list[torch.Tensor | None]:
+        """The checked views standardised as in ``fit``, as the module's tensors."""
+        tensors: list[torch.Tensor | None] = [None] * len(views)
+        for m, a in enumerate(views):
+            if a is None:
+                continue
             scaled = (a - self.mean_[m]) / self.scale_[m]
             if not np.isfinite(scaled).all():
                 raise ValueError(
                     f"views[{m}] overflows once standardised with the training mean and scale: "
                     "its values are far outside the range of the training data"
                 )
-            tensors[m] = torch.as_tensor(scaled, dtype=dtype).to(self.device_)
-        self.module_.eval()
-        with torch.no_grad():
-            z = self.module_.encode(tensors, idx)
-        return z.cpu().numpy().astype(np.float64)
+            tensors[m] = self._tensor(scaled)
+        return tensors
 
-    def fit_transform(self, views, y=None, val_views=None) -> np.ndarray:
-        """``fit(views)`` then the complete codes of ``views``."""
-        return self.fit(views, val_views=val_views).transform(views)
+
+def _only(tensors: list, m: int) -> list:
+    """``tensors`` with every entry but the ``m``-th replaced by ``None``."""
+    return [t if j == m else None for j, t in enumerate(tensors)]
 
 
 class GMC(_MissingModalityModel):
@@ -592,6 +520,10 @@ class GMC(_MissingModalityModel):
     one, the normalised mean of the present :math:`z_m` otherwise (the official code averages
     without renormalising; see :class:`GMCModule`).
 
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives the joint code of the modalities present (``None`` in an absent one's slot);
+    :meth:`transform_views` each modality's own code.
+
     Parameters
     ----------
     code_dim : int, default 32
@@ -607,14 +539,10 @@ class GMC(_MissingModalityModel):
     temperature : float > 0, default 0.1
         :math:`\tau` of the loss (0.1 in the paper).
     view_names : list of str, optional
-        Modality names, so that ``transform(..., present=["image"])`` works.
-    activation, epochs, batch_size, lr, weight_decay
-        Training settings (:func:`mmlib.training.train`, Adam).
-    device : str, optional
-        ``None``: CUDA when available, else CPU.
-    random_state : int or None, default 0
-    progress : bool, optional
-        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+        Modality names (kept as ``view_names_``; the deprecated ``present=`` of
+        :meth:`transform` takes them).
+    activation, epochs, batch_size, lr, weight_decay, device, random_state, progress
+        Non-linearity and training settings, as in :class:`mmlib.models.DCCA` (Adam).
 
     Attributes
     ----------
@@ -649,24 +577,9 @@ class GMC(_MissingModalityModel):
         random_state: int | None = 0,
         progress: bool | None = None,
     ) -> None:
-        super().__init__(
-            code_dim=code_dim,
-            hidden=hidden,
-            encoders=encoders,
-            view_names=view_names,
-            activation=activation,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            device=device,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.head_hidden = head_hidden
-        self.temperature = temperature
+        self._store_params(locals())
 
-    def _build(self, in_dims, encoders):
+    def _module(self, in_dims, encoders):
         check_positive_float(self.temperature, "temperature")
         return GMCModule(
             in_dims, self.code_dim, self.hidden, self.head_hidden, encoders, self.activation
@@ -684,9 +597,12 @@ class FusionAE(_MissingModalityModel):
     code of the complete observation, :math:`\sum_m \lVert d_m(z) - x_m \rVert^2`. At test time a
     missing modality is zero-filled (its training mean). Parameters as in :class:`GMC` (no
     ``temperature``, ``head_hidden``).
+
+    Output: :meth:`transform` gives the fused code of the modalities present (``None`` in an
+    absent one's slot); :meth:`transform_views` each modality's own code.
     """
 
-    def _build(self, in_dims, encoders):
+    def _module(self, in_dims, encoders):
         return FusionAEModule(in_dims, self.code_dim, self.hidden, encoders, self.activation)
 
     def _loss(self, module, batch):
@@ -702,6 +618,9 @@ class MVAE(_MissingModalityModel):
     modalities), :math:`\sum_{S \in \{1:M, \{1\}, \dots, \{M\}\}} \mathbb E\big[\sum_m
     \lVert d_m(z) - x_m\rVert^2\big] + \beta\,\mathrm{KL}(q(z \mid x_S)\,\Vert\,\mathcal N(0, I))`
     (a Gaussian likelihood of fixed variance). The code of a subset is the posterior mean.
+
+    Output: :meth:`transform` gives the posterior mean of the modalities present (``None`` in an
+    absent one's slot); :meth:`transform_views` each modality's own code.
 
     Parameters
     ----------
@@ -731,23 +650,9 @@ class MVAE(_MissingModalityModel):
         random_state: int | None = 0,
         progress: bool | None = None,
     ) -> None:
-        super().__init__(
-            code_dim=code_dim,
-            hidden=hidden,
-            encoders=encoders,
-            view_names=view_names,
-            activation=activation,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            device=device,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.beta = beta
+        self._store_params(locals())
 
-    def _build(self, in_dims, encoders):
+    def _module(self, in_dims, encoders):
         check_positive_float(self.beta, "beta")
         return MVAEModule(in_dims, self.code_dim, self.hidden, encoders, self.activation)
 

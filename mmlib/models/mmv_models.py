@@ -20,9 +20,10 @@ from mmlib._checks import (
     check_positive_int,
     check_views,
 )
-from mmlib._params import ParamsMixin
+from mmlib.models._common import _check_encoders, _encoder_width
+from mmlib.models._estimator import DeepEstimator
 from mmlib.nets import _check_input, _first_weight, make_encoders
-from mmlib.training import _check_seed, resolve_device, train
+from mmlib.training import _refuse_meta
 
 __all__ = ["MMV", "MMVModule"]
 
@@ -46,29 +47,6 @@ def _mmv_space(space) -> str:
     if not isinstance(space, str) or space not in _MMV_HEADS:
         raise ValueError(f"space must be one of {sorted(_MMV_HEADS)}, got {space!r}")
     return space
-
-
-def _encoder_out_dim(encoder: nn.Module, in_dim: int, name: str) -> int:
-    """Output width of a user's encoder, found by running it on two zero inputs."""
-    if not isinstance(encoder, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(encoder).__name__}")
-    param = next(encoder.parameters(), None)
-    dtype = param.dtype if param is not None else torch.float32
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        with torch.no_grad():
-            out = encoder(torch.zeros(2, in_dim, dtype=dtype))
-    except Exception as err:  # report which encoder failed, with its input shape
-        raise ValueError(
-            f"{name} failed on a batch of shape (2, {in_dim}): {type(err).__name__}: {err}"
-        ) from err
-    finally:
-        encoder.train(was_training)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"{name} must map (n, {in_dim}) to (n, width), got {shape}")
-    return int(out.shape[1])
 
 
 class MMVModule(nn.Module):
@@ -121,17 +99,10 @@ class MMVModule(nn.Module):
             self.backbones = make_encoders(dims, backbone_dim, hidden, activation)
             widths = [backbone_dim] * 3
         else:
-            if isinstance(encoders, nn.Module) or not isinstance(encoders, Sequence):
-                raise TypeError(
-                    "encoders must be a list of three torch.nn.Module (one per modality)"
-                )
-            if len(encoders) != 3:
-                raise ValueError(
-                    f"encoders must hold 3 modules (one per modality), got {len(encoders)}"
-                )
+            encoders = _check_encoders(encoders, 3, unit="modality")
             widths = [
-                _encoder_out_dim(e, d, f"encoders[{j}]")
-                for j, (e, d) in enumerate(zip(encoders, dims, strict=True))
+                _encoder_width(e, d, f"encoders[{j}]", f"the {m} view")
+                for j, (e, d, m) in enumerate(zip(encoders, dims, MMV_MODALITIES, strict=True))
             ]
             self.backbones = nn.ModuleList(encoders)
         self.in_dims = dims
@@ -195,7 +166,7 @@ class MMVModule(nn.Module):
         return out
 
 
-class MMV(ParamsMixin):
+class MMV(DeepEstimator):
     r"""Multimodal versatile networks: contrastive embeddings of vision, audio and text.
 
     Trained on the loss of Alayrac et al. (2020), for a batch of samples :math:`x`,
@@ -210,6 +181,10 @@ class MMV(ParamsMixin):
     :math:`S_{vat}` (``"shared"``), vision-text in :math:`S_{vt}` (``"disjoint"``) or
     :math:`S_{vat}` (``"shared"``, ``"fac"``). See :func:`mmlib.losses.nce` and
     :func:`mmlib.losses.mil_nce`.
+
+    Output (the deep estimators' convention, ``mmlib.models._estimator``): :meth:`transform`
+    gives ``{space: {modality: (n, e)}}`` unit embeddings (``None`` leaves a modality out);
+    :meth:`transform_views` each modality's embedding in one space.
 
     Parameters
     ----------
@@ -232,11 +207,8 @@ class MMV(ParamsMixin):
     epochs, batch_size, lr, weight_decay
         As in :func:`mmlib.training.train` (Adam; ``batch_size`` >= 2, the negatives come from
         the batch).
-    device : str, optional
-        ``None``: CUDA when available, else CPU.
-    random_state : int or None, default 0
-    progress : bool, optional
-        Progress bar (``None``: shown unless ``CI`` or ``MMBOOK_BUILD`` is set).
+    device, random_state, progress
+        As in :class:`mmlib.models.DCCA`.
 
     Attributes
     ----------
@@ -274,22 +246,7 @@ class MMV(ParamsMixin):
         random_state: int | None = 0,
         progress: bool | None = None,
     ) -> None:
-        self.space = space
-        self.embed_dim = embed_dim
-        self.backbone_dim = backbone_dim
-        self.hidden = hidden
-        self.activation = activation
-        self.encoders = encoders
-        self.vt_loss = vt_loss
-        self.temperature = temperature
-        self.loss_weights = loss_weights
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+        self._store_params(locals())
 
     @staticmethod
     def pair_space(space: str, first: str, second: str) -> str | None:
@@ -324,35 +281,67 @@ class MMV(ParamsMixin):
             )
         return arr
 
-    def _check_fit_views(self, views) -> list[np.ndarray]:
+    def _check_fit_views(self, views, name: str = "views") -> list[np.ndarray]:
         if not isinstance(views, (list, tuple)) or len(views) != 3:
             raise TypeError(
-                "views must be a list [vision (n, d_v), audio (n, d_a), text (n, d_t) or "
+                f"{name} must be a list [vision (n, d_v), audio (n, d_a), text (n, d_t) or "
                 f"(n, K, d_t)], got {type(views).__name__}"
                 + (f" of length {len(views)}" if isinstance(views, (list, tuple)) else "")
             )
-        va = check_views(list(views[:2]), min_views=2, max_views=2)
-        return [*va, self._check_text(views[2], va[0].shape[0], "views[2]", allow_3d=True)]
+        _refuse_meta(views, name)
+        va = check_views(list(views[:2]), min_views=2, max_views=2, name=name)
+        return [*va, self._check_text(views[2], va[0].shape[0], f"{name}[2]", allow_3d=True)]
 
-    def fit(self, views, y=None):
-        """Train on ``[vision (n, d_v), audio (n, d_a), text]``, rows paired.
+    def _n_features(self, views) -> list[int]:
+        return [views[0].shape[1], views[1].shape[1], views[2].shape[-1]]
 
-        ``text`` is ``(n, d_t)`` (one caption per sample) or ``(n, K, d_t)`` (K candidate captions
-        per sample, the bag of positives of MIL-NCE). ``y`` is ignored (self-supervised).
+    def _training_views(self, views, val_views):
+        """The text as a bag of K captions per sample, flattened to rows ``(n, K * d_t)``."""
+        k = _bags(views[2]).shape[1]
+        if val_views is not None and _bags(val_views[2]).shape[1] != k:
+            raise ValueError(
+                f"val_views[2] has {_bags(val_views[2]).shape[1]} captions per sample but views[2] "
+                f"has {k}: give the same number"
+            )
 
-        Returns
-        -------
-        self
-        """
-        import copy
+        def rows(vs):
+            return [vs[0], vs[1], _bags(vs[2]).reshape(vs[2].shape[0], -1)]
 
+        return rows(views), None if val_views is None else rows(val_views)
+
+    def _build(self, views, val_views):
+        """The module, and the loss: NCE (vision-audio) plus MIL-NCE or NCE (vision-text)."""
         from mmlib.losses import mil_nce, nce
 
-        vision, audio, text = self._check_fit_views(views)
         space = _mmv_space(self.space)
         if self.vt_loss not in ("mil_nce", "nce"):
             raise ValueError(f"vt_loss must be 'mil_nce' or 'nce', got {self.vt_loss!r}")
         tau = check_positive_float(self.temperature, "temperature")
+        lam_va, lam_vt = self._loss_weights()
+        k, d_t = _bags(views[2]).shape[1:]
+        module = MMVModule(
+            self._n_features(views),
+            space=space,
+            embed_dim=self.embed_dim,
+            backbone_dim=self.backbone_dim,
+            hidden=self.hidden,
+            activation=self.activation,
+            encoders=self._copied_encoders(3, unit="modality"),
+        )
+        va_space = self.pair_space(space, "vision", "audio")
+        vt_space = self.pair_space(space, "vision", "text")
+        n_captions = k if self.vt_loss == "mil_nce" else 1  # NCE: the single (first) caption
+
+        def loss_fn(m, batch):
+            v, a, t = batch
+            z = m(v, a, t.reshape(t.shape[0], k, d_t)[:, :n_captions])
+            loss_va = nce(z[va_space]["vision"], z[va_space]["audio"], tau)
+            loss_vt = mil_nce(z[vt_space]["vision"], z[vt_space]["text"], tau)
+            return lam_va * loss_va + lam_vt * loss_vt
+
+        return module, loss_fn
+
+    def _loss_weights(self) -> tuple[float, float]:
         weights = self.loss_weights
         if not isinstance(weights, (list, tuple)) or len(weights) != 2:
             raise ValueError(f"loss_weights must be two numbers (va, vt), got {weights!r}")
@@ -362,52 +351,23 @@ class MMV(ParamsMixin):
         )
         if lam_va == 0 and lam_vt == 0:
             raise ValueError("loss_weights must not both be 0")
-        seed = _check_seed(self.random_state)
-        if seed is not None:
-            torch.manual_seed(seed)
-        bags = text if text.ndim == 3 else text[:, None, :]
-        k, d_t = bags.shape[1], bags.shape[2]
-        encoders = None if self.encoders is None else copy.deepcopy(list(self.encoders))
-        module = MMVModule(
-            [vision.shape[1], audio.shape[1], d_t],
-            space=space,
-            embed_dim=self.embed_dim,
-            backbone_dim=self.backbone_dim,
-            hidden=self.hidden,
-            activation=self.activation,
-            encoders=encoders,
-        )
-        va_space = self.pair_space(space, "vision", "audio")
-        vt_space = self.pair_space(space, "vision", "text")
-        use_bag = self.vt_loss == "mil_nce"
+        return lam_va, lam_vt
 
-        def loss_fn(m, batch):
-            v, a, t = batch
-            t = t.reshape(t.shape[0], k, d_t)
-            if not use_bag:
-                t = t[:, :1]  # NCE: the single (first) caption
-            z = m(v, a, t)
-            loss_va = nce(z[va_space]["vision"], z[va_space]["audio"], tau)
-            loss_vt = mil_nce(z[vt_space]["vision"], z[vt_space]["text"], tau)
-            return lam_va * loss_va + lam_vt * loss_vt
+    def _after_fit(self, views) -> None:
+        self.n_captions_ = _bags(views[2]).shape[1]
 
-        self.device_ = resolve_device(self.device)
-        self.history_ = train(
-            module,
-            loss_fn,
-            [vision, audio, bags.reshape(bags.shape[0], -1)],
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            device=self.device_,
-            random_state=self.random_state,
-            progress=self.progress,
-        )
-        self.module_ = module
-        self.n_features_in_ = [vision.shape[1], audio.shape[1], d_t]
-        self.n_captions_ = k
-        return self
+    def fit(self, views, y=None, val_views=None):
+        """Train on ``[vision (n, d_v), audio (n, d_a), text]``, rows paired.
+
+        ``text`` is ``(n, d_t)`` (one caption per sample) or ``(n, K, d_t)`` (K candidate captions
+        per sample, the bag of positives of MIL-NCE). ``y`` is ignored (self-supervised);
+        ``val_views`` (same form, same K) for validation.
+
+        Returns
+        -------
+        self
+        """
+        return super().fit(views, val_views=val_views)
 
     def transform(self, views) -> dict[str, dict[str, np.ndarray]]:
         """Unit-norm embeddings of (new) samples in every space: ``{space: {modality: (n, e)}}``.
@@ -425,36 +385,61 @@ class MMV(ParamsMixin):
             "vt": {vision, text}}``; ``"fac"``: ``{"va": {vision, audio}, "vat": {vision,
             audio, text}}`` (audio reaches ``"vat"`` through the vision projection).
         """
-        check_is_fitted(self, "module_")
-        if not isinstance(views, (list, tuple)) or len(views) != 3:
-            raise TypeError("views must be a list of three arrays or None (vision, audio, text)")
-        if all(v is None for v in views):
-            raise ValueError("views must hold at least one modality (all three are None)")
-        dtype = next(self.module_.parameters()).dtype
-        n = None
+        views = self._check_views_with_gaps(views, unit="modality")
         out: dict[str, dict[str, np.ndarray]] = {}
-        self.module_.eval()
-        for j, (modality, x) in enumerate(zip(MMV_MODALITIES, views, strict=True)):
+        for modality, x in zip(MMV_MODALITIES, views, strict=True):
             if x is None:
                 continue
-            x = check_array(x, name=f"views[{j}]")
-            if n is not None and x.shape[0] != n:
-                raise ValueError(f"views[{j}] has {x.shape[0]} samples, the others {n}")
-            n = x.shape[0]
-            if x.shape[1] != self.n_features_in_[j]:
-                raise ValueError(
-                    f"views[{j}] ({modality}) has {x.shape[1]} features but the model was "
-                    f"fitted with {self.n_features_in_[j]}"
-                )
-            with torch.no_grad():
-                z = self.module_.embed(torch.as_tensor(x, dtype=dtype).to(self.device_), modality)
+            z = self._no_grad(self.module_.embed, self._tensor(x), modality)
             for s, e in z.items():
-                e = torch.nn.functional.normalize(e, dim=1)
-                out.setdefault(s, {})[modality] = e.cpu().numpy().astype(np.float64)
+                out.setdefault(s, {})[modality] = self._numpy(nn.functional.normalize(e, dim=1))
         return out
 
-    def fit_transform(self, views, y=None) -> dict[str, dict[str, np.ndarray]]:
+    def transform_views(self, views, space: str | None = None) -> list[np.ndarray | None]:
+        """Each modality's unit embedding ``(n, e)`` in one space; ``None`` for a missing one.
+
+        Parameters
+        ----------
+        views : list of three array-like or None
+            As in :meth:`transform`.
+        space : str, optional
+            The embedding space: default the one holding all three modalities (``"vat"`` for
+            the ``"fac"`` and ``"shared"`` options); ``"disjoint"`` has none, so give ``"va"``
+            or ``"vt"``. A modality given but absent from that space is a ``ValueError``.
+        """
+        check_is_fitted(self, "module_")
+        space = self._views_space(space)
+        z = self.transform(views)
+        codes = []
+        for modality, x in zip(MMV_MODALITIES, views, strict=True):
+            if x is not None and modality not in z[space]:
+                raise ValueError(
+                    f"{modality} has no embedding in the space {space!r} of space="
+                    f"{self.space!r} (it holds {', '.join(z[space])}): pass None for it"
+                )
+            codes.append(None if x is None else z[space][modality])
+        return codes
+
+    def _views_space(self, space: str | None) -> str:
+        spaces = sorted({dst for _, dst in _MMV_HEADS[self.space]})
+        if space is None and "vat" not in spaces:
+            raise ValueError(
+                f"space={self.space!r} has no space holding all three modalities: pass "
+                "space='va' (vision, audio) or space='vt' (vision, text)"
+            )
+        if space is not None and space not in spaces:
+            raise ValueError(
+                f"space must be one of {spaces} for space={self.space!r}, got {space!r}"
+            )
+        return "vat" if space is None else space
+
+    def fit_transform(self, views, y=None, val_views=None) -> dict[str, dict[str, np.ndarray]]:
         """``fit(views)`` then ``transform`` of the views (the first caption when K > 1)."""
-        self.fit(views)
+        self.fit(views, val_views=val_views)
         text = np.asarray(views[2])
         return self.transform([views[0], views[1], text[:, 0] if text.ndim == 3 else text])
+
+
+def _bags(text: np.ndarray) -> np.ndarray:
+    """Text as ``(n, K, d_t)`` bags of captions (``K = 1`` for ``(n, d_t)``)."""
+    return text if text.ndim == 3 else text[:, None, :]
