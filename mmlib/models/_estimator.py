@@ -30,7 +30,9 @@ called after seeding), and where needed :meth:`~DeepEstimator._check_fit_views`,
 
 from __future__ import annotations
 
+import abc
 import copy
+import dataclasses
 import warnings
 from collections.abc import Callable
 
@@ -48,12 +50,25 @@ _TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "pa
 _VERSION_KEY = "_mmlib_version"
 
 
-class DeepEstimator(ParamsMixin):
+def estimator_parameters(cls: type) -> type:
+    """Class decorator: the class's annotated attributes become its constructor's parameters.
+
+    ``x: int = 2`` in the class body declares the parameter ``x`` (default 2) of ``__init__``,
+    stored under its own name, as scikit-learn asks; a subclass's parameters follow its
+    parent's, in order. This is :func:`dataclasses.dataclass` without its ``repr`` and ``==``
+    (the estimators keep :class:`~mmlib._params.ParamsMixin`'s repr and compare by identity).
+    """
+    return dataclasses.dataclass(repr=False, eq=False)(cls)
+
+
+class DeepEstimator(ParamsMixin, abc.ABC):
     """Base of the deep estimators: fit, forward passes, device, seeding, pickling.
 
-    A subclass declares its parameters in its ``__init__`` (stored with
-    :meth:`_store_params`; the base reads ``device``, ``random_state``, ``progress``,
-    ``encoders`` and the training settings among them) and defines :meth:`_build`.
+    A subclass declares its parameters as annotated class attributes under
+    :func:`estimator_parameters` (or in an explicit ``__init__`` that stores them with
+    :meth:`_store_params`, where a parameter must sit between its parent's) and defines
+    :meth:`_build`. The base reads ``device``, ``random_state``, ``progress``, ``encoders`` and
+    the training settings among the parameters.
     """
 
     _min_views: int = 2
@@ -66,9 +81,9 @@ class DeepEstimator(ParamsMixin):
 
     # ---- hooks ---------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _build(self, views: list, val_views: list | None) -> tuple[nn.Module, Callable]:
         """The module and ``loss_fn(module, batch)``, from the checked views (torch is seeded)."""
-        raise NotImplementedError
 
     def _check_fit_views(self, views, name: str = "views") -> list[np.ndarray]:
         """``views`` checked once: finite 2-D float64 arrays with paired rows."""

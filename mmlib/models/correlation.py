@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,13 +19,53 @@ from mmlib._checks import check_is_fitted, check_n_components, check_positive_in
 from mmlib.linear import CCA, GCCA
 from mmlib.losses import _check_objective, cca_loss, gcca_loss
 from mmlib.models._common import _build_encoders, _check_batch, _encoder_width
-from mmlib.models._estimator import DeepEstimator
+from mmlib.models._estimator import DeepEstimator, estimator_parameters
 from mmlib.training import smallest_batch
 
 __all__ = ["DCCA", "DCCAModule", "DGCCA", "DGCCAModule"]
 
 
-class DCCAModule(nn.Module):
+class _ViewEncoders(nn.Module, abc.ABC):
+    """One encoder per view with a common output dimension: MLPs from widths, or modules given.
+
+    What DCCAModule and DGCCAModule share; a subclass sets ``_n_views`` (``None``: any number
+    ``>= 2``) and keeps the encoders under its own attribute names (``_keep``).
+    """
+
+    _n_views: int | None = None
+    _in_dims_rule = "list at least two views' dimensions"
+
+    def __init__(
+        self,
+        in_dims: Sequence[int] | None = None,
+        out_dim: int | None = None,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        *,
+        encoders: Sequence[nn.Module] | None = None,
+    ) -> None:
+        super().__init__()
+        if in_dims is not None and not self._valid_in_dims(in_dims):
+            raise ValueError(f"in_dims must {self._in_dims_rule}, got {in_dims!r}")
+        self._keep(
+            _build_encoders(
+                in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, self._n_views
+            )
+        )
+
+    def _valid_in_dims(self, in_dims) -> bool:
+        if not isinstance(in_dims, Sequence):
+            return False
+        return len(in_dims) == self._n_views if self._n_views else len(in_dims) >= 2
+
+    @abc.abstractmethod
+    def _keep(self, encoders: list[nn.Module]) -> None:
+        """Register the encoders under the subclass's attribute names."""
+
+
+class DCCAModule(_ViewEncoders):
     """Two encoders ``f1``, ``f2`` with a common output dimension.
 
     Either MLPs (:class:`mmlib.nets.MLP`) built from ``in_dims``, ``out_dim`` and the layer
@@ -43,23 +84,11 @@ class DCCAModule(nn.Module):
         ``out_dim`` out). Each maps a batch of shape ``(n, d_j)`` to ``(n, o)``.
     """
 
-    def __init__(
-        self,
-        in_dims: Sequence[int] | None = None,
-        out_dim: int | None = None,
-        hidden: Sequence[int] = (256, 256),
-        activation: str = "relu",
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-        *,
-        encoders: Sequence[nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        if in_dims is not None and (not isinstance(in_dims, Sequence) or len(in_dims) != 2):
-            raise ValueError(f"in_dims must be a pair (d1, d2), got {in_dims!r}")
-        self.f1, self.f2 = _build_encoders(
-            in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, 2
-        )
+    _n_views = 2
+    _in_dims_rule = "be a pair (d1, d2)"
+
+    def _keep(self, encoders: list[nn.Module]) -> None:
+        self.f1, self.f2 = encoders
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(f1(x1), f2(x2))``, each of shape ``(n, out_dim)``; ``x1``, ``x2`` share ``n``."""
@@ -67,7 +96,7 @@ class DCCAModule(nn.Module):
         return self.f1(x1), self.f2(x2)
 
 
-class DGCCAModule(nn.Module):
+class DGCCAModule(_ViewEncoders):
     """One encoder per view, all with the same output dimension.
 
     Either MLPs (:class:`mmlib.nets.MLP`) built from ``in_dims``, ``out_dim`` and the layer
@@ -86,25 +115,8 @@ class DGCCAModule(nn.Module):
         out).
     """
 
-    def __init__(
-        self,
-        in_dims: Sequence[int] | None = None,
-        out_dim: int | None = None,
-        hidden: Sequence[int] = (256, 256),
-        activation: str = "relu",
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-        *,
-        encoders: Sequence[nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        if in_dims is not None and (not isinstance(in_dims, Sequence) or len(in_dims) < 2):
-            raise ValueError(f"in_dims must list at least two views' dimensions, got {in_dims!r}")
-        self.encoders = nn.ModuleList(
-            _build_encoders(
-                in_dims, out_dim, hidden, activation, batch_norm, dropout, encoders, None
-            )
-        )
+    def _keep(self, encoders: list[nn.Module]) -> None:
+        self.encoders = nn.ModuleList(encoders)
 
     def forward(self, *views: torch.Tensor) -> list[torch.Tensor]:
         """``[f_1(x_1), ..., f_J(x_J)]``, each of shape ``(n, out_dim)``."""
@@ -112,6 +124,7 @@ class DGCCAModule(nn.Module):
         return [f(x) for f, x in zip(self.encoders, views, strict=True)]
 
 
+@estimator_parameters
 class _DeepMultiview(DeepEstimator):
     """What DCCA and DGCCA share: parameters, the module and its checks, the networks' outputs.
 
@@ -121,29 +134,25 @@ class _DeepMultiview(DeepEstimator):
     networks' outputs).
     """
 
-    _module_cls: type[nn.Module]
+    # a subclass sets _module_cls (the torch module it trains) as a class attribute
 
-    def __init__(
-        self,
-        n_components: int = 2,
-        hidden: Sequence[int] = (256, 256),
-        out_dim: int | None = None,
-        activation: str = "relu",
-        reg: float = 1e-3,
-        epochs: int = 100,
-        batch_size: int | None = None,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = None,
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-        device: str | None = None,
-        random_state: int | None = 0,
-        progress: bool | None = None,
-        encoders: Sequence[nn.Module] | None = None,
-    ) -> None:
-        self._store_params(locals())
+    n_components: int = 2
+    hidden: Sequence[int] = (256, 256)
+    out_dim: int | None = None
+    activation: str = "relu"
+    reg: float = 1e-3
+    epochs: int = 100
+    batch_size: int | None = None
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    patience: int | None = None
+    batch_norm: bool = False
+    dropout: float = 0.0
+    device: str | None = None
+    random_state: int | None = 0
+    progress: bool | None = None
+    encoders: Sequence[nn.Module] | None = None
 
     def _custom_module(self, views):
         """The module around copies of ``self.encoders`` and their common output width."""
@@ -229,6 +238,7 @@ class _DeepMultiview(DeepEstimator):
         ]
 
 
+@estimator_parameters
 class DCCA(_DeepMultiview):
     r"""Deep canonical correlation analysis of two views.
 
@@ -314,28 +324,7 @@ class DCCA(_DeepMultiview):
     _max_views = 2
     _module_cls = DCCAModule
 
-    def __init__(
-        self,
-        n_components: int = 2,
-        hidden: Sequence[int] = (256, 256),
-        out_dim: int | None = None,
-        activation: str = "relu",
-        reg: float = 1e-3,
-        epochs: int = 100,
-        batch_size: int | None = None,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        patience: int | None = None,
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-        device: str | None = None,
-        random_state: int | None = 0,
-        progress: bool | None = None,
-        encoders: Sequence[nn.Module] | None = None,
-        objective: str = "squared",
-    ) -> None:
-        self._store_params(locals())
+    objective: str = "squared"
 
     def _max_components(self, k: int, out_dim: int, n_views: int) -> None:
         check_n_components(k, out_dim, reason="out_dim, the networks' output dimension")

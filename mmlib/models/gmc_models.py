@@ -28,7 +28,7 @@ from mmlib._checks import (
 )
 from mmlib.losses import gmc_loss
 from mmlib.models._common import _check_encoders, _encoder_width
-from mmlib.models._estimator import DeepEstimator
+from mmlib.models._estimator import DeepEstimator, estimator_parameters
 from mmlib.nets import MLP, _check_hidden, _check_input, _check_width, _first_weight
 
 __all__ = ["GMC", "MVAE", "FusionAE", "FusionAEModule", "GMCModule", "MVAEModule"]
@@ -376,6 +376,7 @@ def _standardisation(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ldexp(mean, exponent), np.where(std > 0, np.ldexp(std, exponent), 1.0)
 
 
+@estimator_parameters
 class _MissingModalityModel(DeepEstimator):
     """What GMC, FusionAE and MVAE share: standardisation, and codes of any subset of modalities.
 
@@ -384,22 +385,18 @@ class _MissingModalityModel(DeepEstimator):
     encoders)`` and ``_loss(module, batch)``.
     """
 
-    def __init__(
-        self,
-        code_dim: int = 32,
-        hidden: Sequence[int] = (128, 64),
-        encoders: Sequence[nn.Module] | None = None,
-        view_names: Sequence[str] | None = None,
-        activation: str = "relu",
-        epochs: int = 30,
-        batch_size: int | None = 256,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        device: str | None = None,
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self._store_params(locals())
+    code_dim: int = 32
+    hidden: Sequence[int] = (128, 64)
+    encoders: Sequence[nn.Module] | None = None
+    view_names: Sequence[str] | None = None
+    activation: str = "relu"
+    epochs: int = 30
+    batch_size: int | None = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    device: str | None = None
+    random_state: int | None = 0
+    progress: bool | None = None
 
     def _names(self, n_views: int) -> list[str] | None:
         if self.view_names is None:
@@ -610,6 +607,7 @@ class FusionAE(_MissingModalityModel):
         return sum(((r - x) ** 2).sum(dim=1).mean() for r, x in zip(recon, batch, strict=True))
 
 
+@estimator_parameters
 class MVAE(_MissingModalityModel):
     r"""Baseline: the product-of-experts multimodal VAE (Wu & Goodman, 2018).
 
@@ -634,23 +632,7 @@ class MVAE(_MissingModalityModel):
     NeurIPS 2018.
     """
 
-    def __init__(
-        self,
-        code_dim: int = 32,
-        hidden: Sequence[int] = (128, 64),
-        encoders: Sequence[nn.Module] | None = None,
-        beta: float = 1.0,
-        view_names: Sequence[str] | None = None,
-        activation: str = "relu",
-        epochs: int = 30,
-        batch_size: int | None = 256,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        device: str | None = None,
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self._store_params(locals())
+    beta: float = 1.0
 
     def _module(self, in_dims, encoders):
         check_positive_float(self.beta, "beta")

@@ -21,7 +21,7 @@ from mmlib._checks import (
     check_views,
 )
 from mmlib.models._common import _check_encoders, _encoder_width
-from mmlib.models._estimator import DeepEstimator
+from mmlib.models._estimator import DeepEstimator, estimator_parameters
 from mmlib.nets import _check_input, _first_weight, make_encoders
 from mmlib.training import _refuse_meta
 
@@ -166,6 +166,7 @@ class MMVModule(nn.Module):
         return out
 
 
+@estimator_parameters
 class MMV(DeepEstimator):
     r"""Multimodal versatile networks: contrastive embeddings of vision, audio and text.
 
@@ -227,26 +228,22 @@ class MMV(DeepEstimator):
     NeurIPS 2020.
     """
 
-    def __init__(
-        self,
-        space: str = "fac",
-        embed_dim: int = 16,
-        backbone_dim: int = 64,
-        hidden: Sequence[int] = (128,),
-        activation: str = "relu",
-        encoders: Sequence[nn.Module] | None = None,
-        vt_loss: str = "mil_nce",
-        temperature: float = 0.1,
-        loss_weights: Sequence[float] = (1.0, 1.0),
-        epochs: int = 30,
-        batch_size: int | None = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        device: str | None = None,
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self._store_params(locals())
+    space: str = "fac"
+    embed_dim: int = 16
+    backbone_dim: int = 64
+    hidden: Sequence[int] = (128,)
+    activation: str = "relu"
+    encoders: Sequence[nn.Module] | None = None
+    vt_loss: str = "mil_nce"
+    temperature: float = 0.1
+    loss_weights: Sequence[float] = (1.0, 1.0)
+    epochs: int = 30
+    batch_size: int | None = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    device: str | None = None
+    random_state: int | None = 0
+    progress: bool | None = None
 
     @staticmethod
     def pair_space(space: str, first: str, second: str) -> str | None:
