@@ -13,6 +13,7 @@ give a code for any subset of present modalities, so GMC's Table 1 can be comput
 
 from __future__ import annotations
 
+import abc
 import copy
 import warnings
 from collections.abc import Sequence
@@ -247,13 +248,10 @@ class GMCModule(nn.Module):
         return nn.functional.normalize(torch.stack(codes).mean(dim=0), dim=1)
 
 
-class FusionAEModule(nn.Module):
-    r"""A multimodal autoencoder: modality encoders, a fusion layer, one code, a decoder each.
+class _Autoencoder(nn.Module, abc.ABC):
+    """Modality encoders, a layer from their outputs to the code (``_between``), a decoder each.
 
-    :math:`z = W [f_1(x_1); \dots; f_M(x_M)] + b`, :math:`\hat x_m = d_m(z)`, trained on the
-    reconstruction error of every modality from the complete observation. It has no mechanism
-    for a missing modality: :meth:`encode` feeds zeros in its place (the training mean, as the
-    estimator standardises the inputs), the usual zero-filling of fusion models.
+    What FusionAEModule and MVAEModule share; the decoders mirror the encoders' widths.
     """
 
     def __init__(
@@ -266,11 +264,29 @@ class FusionAEModule(nn.Module):
     ) -> None:
         super().__init__()
         in_dims = _check_module_in_dims(in_dims)
+        code_dim = _check_width(code_dim, "code_dim")
         self.in_dims = in_dims
         self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
-        self.fuse = nn.Linear(sum(widths), _check_width(code_dim, "code_dim"))
+        self._between(widths, code_dim)
         rev = tuple(reversed(tuple(hidden))) or (64,)
         self.decoders = nn.ModuleList(MLP(code_dim, d, rev, activation=activation) for d in in_dims)
+
+    @abc.abstractmethod
+    def _between(self, widths: list[int], code_dim: int) -> None:
+        """Register the layer(s) from the encoders' outputs (widths) to the code."""
+
+
+class FusionAEModule(_Autoencoder):
+    r"""A multimodal autoencoder: modality encoders, a fusion layer, one code, a decoder each.
+
+    :math:`z = W [f_1(x_1); \dots; f_M(x_M)] + b`, :math:`\hat x_m = d_m(z)`, trained on the
+    reconstruction error of every modality from the complete observation. It has no mechanism
+    for a missing modality: :meth:`encode` feeds zeros in its place (the training mean, as the
+    estimator standardises the inputs), the usual zero-filling of fusion models.
+    """
+
+    def _between(self, widths: list[int], code_dim: int) -> None:
+        self.fuse = nn.Linear(sum(widths), code_dim)
 
     def code(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
         """The fused code ``z``, ``(b, e)``."""
@@ -297,7 +313,7 @@ class FusionAEModule(nn.Module):
         return self.code(filled)
 
 
-class MVAEModule(nn.Module):
+class MVAEModule(_Autoencoder):
     r"""The multimodal VAE of Wu & Goodman (2018): a Gaussian expert per modality, multiplied.
 
     Expert :math:`m` maps :math:`x_m` to :math:`(\mu_m, \log\sigma_m^2)`; the posterior of a
@@ -311,22 +327,8 @@ class MVAEModule(nn.Module):
     (:meth:`encode` returns :math:`\mu_S`). Decoders :math:`d_m(z)` reconstruct each modality.
     """
 
-    def __init__(
-        self,
-        in_dims: Sequence[int],
-        code_dim: int = 32,
-        hidden: Sequence[int] = (128, 64),
-        encoders: Sequence[nn.Module] | None = None,
-        activation: str = "relu",
-    ) -> None:
-        super().__init__()
-        in_dims = _check_module_in_dims(in_dims)
-        code_dim = _check_width(code_dim, "code_dim")
-        self.in_dims = in_dims
-        self.encoders, widths = _modality_encoders(in_dims, hidden, activation, encoders)
+    def _between(self, widths: list[int], code_dim: int) -> None:
         self.experts = nn.ModuleList(nn.Linear(w, 2 * code_dim) for w in widths)
-        rev = tuple(reversed(tuple(hidden))) or (64,)
-        self.decoders = nn.ModuleList(MLP(code_dim, d, rev, activation=activation) for d in in_dims)
 
     def posterior(self, views, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu_S, logvar_S)`` of the product of the prior and the experts in ``idx``."""
