@@ -15,14 +15,19 @@ from torch import nn
 
 from mmlib import datasets
 from mmlib.models import DCCA, DGCCA, GMC, MMV, MVAE, FusionAE
-from mmlib.models._estimator import DeepEstimator
+from mmlib.models._estimator import DeepEstimator, estimator_parameters
 
 
+@estimator_parameters
 class _Agree(DeepEstimator):
     """A toy: one linear map per view, trained so that the maps of paired rows agree."""
 
-    def __init__(self, out_dim=2, epochs=3, lr=1e-2, device=None, random_state=0, progress=False):
-        self._store_params(locals())
+    out_dim: int = 2
+    epochs: int = 3
+    lr: float = 1e-2
+    device: str | None = None
+    random_state: int | None = 0
+    progress: bool | None = False
 
     def _build(self, views, val_views):
         module = nn.ModuleList(nn.Linear(v.shape[1], self.out_dim) for v in views)
