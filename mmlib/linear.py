@@ -217,11 +217,50 @@ class _LinearMultiview(ParamsMixin):
             return None  # partial_fit: not enough data yet for n_components
         return check_n_components(self.n_components, max_k, reason=reason)
 
-    def _transform_views_centred(self, views) -> list[np.ndarray]:
+    def _transform_views_centred(self, views) -> list[np.ndarray | None]:
+        """The views minus the training means; a ``None`` slot (a missing view) stays ``None``."""
         check_is_fitted(self, "weights_")
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            return self._centred_with_missing(views)
         views = self._validate(views)
         check_n_features(views, self.n_features_in_)
         return [v - m for v, m in zip(views, self.means_, strict=True)]
+
+    def _centred_with_missing(self, views) -> list[np.ndarray | None]:
+        """Each present view checked and centred on its own: each view's code needs only it."""
+        n_views = len(self.n_features_in_)
+        if len(views) != n_views:
+            raise ValueError(
+                f"views has {len(views)} views but the estimator was fitted on {n_views}"
+            )
+        present = [j for j, v in enumerate(views) if v is not None]
+        if not present:
+            raise ValueError("views holds None in every slot: pass at least one view")
+        out: list[np.ndarray | None] = [None] * n_views
+        for j in present:
+            X = views[j]
+            if not _dask.is_dask_array(X):
+                X = check_array(X, name=f"views[{j}]")
+            if X.shape[1] != self.n_features_in_[j]:
+                raise ValueError(
+                    f"views[{j}] has {X.shape[1]} features but the estimator was fitted with "
+                    f"{self.n_features_in_[j]}"
+                )
+            if X.shape[0] != views[present[0]].shape[0]:
+                raise ValueError(
+                    f"all present views must have the same number of samples: "
+                    f"views[{present[0]}] has {views[present[0]].shape[0]}, views[{j}] has "
+                    f"{X.shape[0]}"
+                )
+            out[j] = X - self.means_[j]
+        return out
+
+    def _codes(self, views) -> list[np.ndarray | None]:
+        """``[(X_j - mu_j) W_j]`` for each view; ``None`` where the view is ``None``."""
+        centred = self._transform_views_centred(views)
+        return [
+            None if Xc is None else Xc @ W for Xc, W in zip(centred, self.weights_, strict=True)
+        ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -352,14 +391,23 @@ class CCA(_LinearMultiview):
         # the additive-ridge correlations: singular values of K, in [0, 1] whatever the ridge
         self.canonical_correlations_ = np.clip(s[:k], 0.0, 1.0)
 
-    def transform(self, views) -> list[np.ndarray]:
+    def transform(self, views) -> list[np.ndarray | None]:
         """Canonical variates ``[(X - mu_x) W_x, (Y - mu_y) W_y]``, each ``(n, k)``.
 
         Centred with the training means, so any subset of rows (even one) is transformed exactly
-        as it would be within the full data.
+        as it would be within the full data. Each view's variates need only that view: a missing
+        view is passed as ``None`` in its slot and gives ``None`` in that slot. The same as
+        :meth:`transform_views`.
         """
-        centred = self._transform_views_centred(views)
-        return [Xc @ W for Xc, W in zip(centred, self.weights_, strict=True)]
+        return self._codes(views)
+
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """Each view's canonical variates, ``[(X_j - mu_j) W_j]``, each ``(n, k)``.
+
+        The per-view codes of the estimator contract (the same as :meth:`transform` for CCA);
+        ``None`` in a view's slot gives ``None`` in that slot.
+        """
+        return self._codes(views)
 
     def transform_view(self, X, view: int = 0) -> np.ndarray:
         """Canonical variates ``(X - mu_view) W_view`` of a single view (``view`` 0 or 1)."""
@@ -557,16 +605,27 @@ class GCCA(_LinearMultiview):
         On the training data this reproduces ``G_`` exactly. Centred with the training means, so
         transforming some rows alone gives the same rows as transforming all of them.
 
+        ``G`` is estimated from every view, so none may be missing: for the views at hand use
+        :meth:`transform_views`, which accepts ``None`` in a view's slot.
+
         Returns
         -------
         ndarray (n, r)
         """
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            missing = [j for j, v in enumerate(views) if v is None]
+            raise ValueError(
+                f"GCCA.transform estimates G from every view, but views{missing} is None; use "
+                "transform_views(views) for each present view's own estimate of G"
+            )
         return sum(self.transform_views(views)) / self.eigenvalues_
 
-    def transform_views(self, views) -> list[np.ndarray]:
-        """Each view's own estimate of ``G`` (unnormalised): ``[(X_j - mu_j) U_j]``, each (n, r)."""
-        centred = self._transform_views_centred(views)
-        return [Xc @ U for Xc, U in zip(centred, self.weights_, strict=True)]
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """Each view's own estimate of ``G`` (unnormalised): ``[(X_j - mu_j) U_j]``, each (n, r).
+
+        Each needs only its own view: ``None`` in a view's slot gives ``None`` in that slot.
+        """
+        return self._codes(views)
 
     def fit_transform(self, views, y=None) -> np.ndarray:
         """``fit(views)`` and return ``G_``."""

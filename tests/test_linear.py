@@ -578,3 +578,50 @@ def test_transform_view_needs_an_int_view():
     for bad in (1.0, "1", None, True):
         with pytest.raises(TypeError, match=r"view must be the int 0 or 1"):
             cca.transform_view(np.ones((2, 2)), view=bad)
+
+
+# ----------------------------------------------------------------------------------------------
+# one output convention: transform_views, and None for a missing view
+# ----------------------------------------------------------------------------------------------
+
+
+def test_cca_transform_views_equals_transform_and_none_stays_none():
+    X, Y = latent_views(60, (5, 4), seed=21)
+    cca = CCA(n_components=2).fit([X, Y])
+    both = cca.transform_views([X, Y])
+    for a, b in zip(both, cca.transform([X, Y]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for method in (cca.transform, cca.transform_views):
+        only_y = method([None, Y])
+        assert only_y[0] is None
+        np.testing.assert_array_equal(only_y[1], both[1])
+        only_x = method([X[:7], None])
+        assert only_x[1] is None
+        np.testing.assert_array_equal(only_x[0], both[0][:7])
+
+
+def test_gcca_transform_views_with_a_missing_view_and_transform_refuses_it():
+    views = latent_views(50, (4, 5, 3), seed=22)
+    g = GCCA(n_components=2).fit(views)
+    full = g.transform_views(views)
+    partial = g.transform_views([views[0], None, views[2]])
+    assert partial[1] is None
+    np.testing.assert_array_equal(partial[0], full[0])
+    np.testing.assert_array_equal(partial[2], full[2])
+    with pytest.raises(ValueError, match=r"views\[1\] is None.*transform_views"):
+        g.transform([views[0], None, views[2]])
+
+
+def test_missing_view_slots_are_still_checked():
+    views = latent_views(40, (4, 5, 3), seed=23)
+    g = GCCA(n_components=2).fit(views)
+    with pytest.raises(ValueError, match="at least one view"):
+        g.transform_views([None, None, None])
+    with pytest.raises(ValueError, match="fitted on 3"):
+        g.transform_views([views[0], None])
+    with pytest.raises(ValueError, match=r"views\[2\] has 4 features"):
+        g.transform_views([None, views[1], views[0]])
+    with pytest.raises(ValueError, match=r"same number of samples"):
+        g.transform_views([views[0], None, views[2][:5]])
+    with pytest.raises(ValueError, match=r"views\[0\] contains NaN"):
+        g.transform_views([np.full((3, 4), np.nan), None, views[2][:3]])
