@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.linalg
 
 from mmlib import _dask
 from mmlib._checks import (
@@ -75,6 +76,11 @@ __all__ = ["CCA", "GCCA"]
 # ----------------------------------------------------------------------------------------------
 
 
+# Below this size the full decompositions (all eigenvectors, the whole SVD) take microseconds:
+# they are kept, rounding for rounding, and the faster routes below start from this size.
+_FAST_FROM = 32
+
+
 def _default_tol(dim: int) -> float:
     """Relative eigenvalue floor: eigenvalues below ``tol * largest`` count as zero."""
     return 100.0 * max(dim, 1) * np.finfo(np.float64).eps
@@ -88,21 +94,82 @@ def _ridge_shift(C: np.ndarray, reg: float) -> float:
 
 
 def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarray:
-    r"""Whitening factor :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`, shape ``(d, rank)``.
+    r"""Whitening factor ``E``, shape ``(d, rank)``, with :math:`E E^\top = (C + \lambda I)^{-1}`
+    on the range of ``C``.
 
-    ``V_r, Lambda_r`` are the eigenpairs of ``C`` with eigenvalue ``> tol * largest`` (the
-    numerical rank of the *unregularised* ``C``) and ``lambda = shift`` the additive ridge. So
-    ``E @ E.T`` is the inverse of ``C + lambda I`` on the range of ``C`` (the pseudo-inverse when
-    ``lambda = 0``, and then ``E.T @ C @ E = I_rank``). Directions in which the data have no
-    variance are dropped, with or without ridge: they carry no correlation, and keeping them
-    would let rounding noise pose as one.
+    The rank is that of the *unregularised* ``C``: eigenvalues ``> tol * largest``, and
+    ``lambda = shift`` the additive ridge. With ``lambda = 0``, ``E.T @ C @ E = I_rank``.
+    Directions in which the data have no variance are dropped, with or without ridge: they
+    carry no correlation, and keeping them would let rounding noise pose as one.
+
+    A full-rank ``C`` of at least 32 features (the usual case) is whitened by its Cholesky
+    factor, ``E = L^{-T}`` with :math:`L L^\top = C + \lambda I`: the eigenvalues alone decide
+    the rank, and skipping the eigenvectors makes this several times cheaper. A rank-deficient ``C`` keeps the eigenvectors,
+    :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`. Any ``E`` with the property above gives the
+    same correlations, weights and ``G``.
     """
+    if C.shape[0] >= _FAST_FROM:
+        E = _cholesky_factor(C, tol, shift)
+        if E is not None:
+            return E
     w, V = np.linalg.eigh(C)
     w, V = w[::-1], V[:, ::-1]  # descending
     if not w.size or w[0] <= 0.0:  # a constant view: nothing to whiten
         return np.zeros((C.shape[0], 0))
     keep = w > tol * w[0]
     return V[:, keep] / np.sqrt(w[keep] + shift)
+
+
+def _cholesky_factor(C: np.ndarray, tol: float, shift: float) -> np.ndarray | None:
+    """``L^{-T}`` with ``L L^T = C + shift I`` when ``C`` has full rank (else None), ``(d, d)``."""
+    w = np.linalg.eigvalsh(C)  # ascending; no eigenvectors: the cheap part of eigh
+    if not w.size or not w[0] > tol * w[-1] or w[-1] <= 0.0:
+        return None  # rank-deficient or constant: the eigenvector route decides what to keep
+    try:
+        L = np.linalg.cholesky(C + shift * np.eye(C.shape[0]))
+    except np.linalg.LinAlgError:  # rounding at the rank threshold
+        return None
+    eye = np.eye(C.shape[0])
+    return scipy.linalg.solve_triangular(L, eye, lower=True, check_finite=False).T
+
+
+def _top_eigh(S: np.ndarray, k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest eigenpairs of symmetric ``S`` (upper triangle read), descending.
+
+    All of them when ``k`` is None or not below the size, or ``S`` is small (``d < 32``,
+    where ``S`` is first mirrored from its upper triangle). Only ``k`` eigenvectors are
+    computed otherwise (LAPACK ``syevr``): the cost of the full decomposition is mostly its
+    ``d`` eigenvectors, of which GCCA and CCA keep ``k``.
+    """
+    d = S.shape[0]
+    if d < _FAST_FROM:
+        lam, V = np.linalg.eigh(np.triu(S) + np.triu(S, 1).T)
+    elif k is None or k >= d:
+        lam, V = np.linalg.eigh(S, UPLO="U")
+    else:
+        lam, V = scipy.linalg.eigh(
+            S, lower=False, subset_by_index=(d - k, d - 1), driver="evr", check_finite=False
+        )
+    return lam[::-1], V[:, ::-1]
+
+
+def _top_svd(K: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest singular triplets ``(U, s, Vt)`` of ``K``, like ``np.linalg.svd``'s.
+
+    For ``k`` below the smaller side (of at least 32): the top ``k`` eigenvectors ``U`` of ``K K^T`` (smaller side
+    first) span the top left singular subspace; the SVD of the thin ``K^T U`` (Rayleigh-Ritz) then
+    gives the singular values to rounding, not to the square root of it as ``sqrt`` of the
+    eigenvalues of ``K K^T`` would. Several times cheaper than the full SVD when ``k`` is small.
+    """
+    if k >= min(K.shape) or min(K.shape) < _FAST_FROM:
+        U, s, Vt = np.linalg.svd(K, full_matrices=False)
+        return U[:, :k], s[:k], Vt[:k]
+    if K.shape[0] > K.shape[1]:
+        V, s, Ut = _top_svd(K.T, k)
+        return Ut.T, s, V.T
+    _, U = _top_eigh(K @ K.T, k)
+    P, s, Qt = np.linalg.svd(K.T @ U, full_matrices=False)  # K^T (U Q) = P diag(s)
+    return U @ Qt.T, s, P.T
 
 
 def _fix_signs(columns: np.ndarray) -> np.ndarray:
@@ -377,9 +444,9 @@ class CCA(_LinearMultiview):
             return
         # the whitened cross-covariance and its SVD: the core of CCA
         K = Ex.T @ Cxy @ Ey
-        U, s, Vt = np.linalg.svd(K, full_matrices=False)
-        Wx = Ex @ U[:, :k]
-        Wy = Ey @ Vt[:k].T
+        U, s, Vt = _top_svd(K, k)
+        Wx = Ex @ U
+        Wy = Ey @ Vt.T
         # unit training variance (already true with reg=0; a rescaling with ridge)
         var_x = np.einsum("ik,ij,jk->k", Wx, Cxx, Wx)
         var_y = np.einsum("ik,ij,jk->k", Wy, Cyy, Wy)
@@ -562,15 +629,13 @@ class GCCA(_LinearMultiview):
         # B = E^T C E with E = blockdiag(E_1..E_J): blocks E_i^T C_ij E_j
         ranks = [E.shape[1] for E in factors]
         ends = np.cumsum([0, *ranks])
-        B = np.zeros((ends[-1], ends[-1]))
+        B = np.zeros((ends[-1], ends[-1]))  # upper block triangle only: eigh reads no more
         for i, (si, Ei) in enumerate(zip(slices, factors, strict=True)):
             for j in range(i, len(factors)):
                 B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]] = (
                     Ei.T @ C[si, slices[j]] @ factors[j]
                 )
-        B = np.triu(B) + np.triu(B, 1).T
-        lam, V = np.linalg.eigh(B)
-        lam, V = lam[::-1], V[:, ::-1]
+        lam, V = _top_eigh(B, self.n_components)
         # only eigenpairs with lambda > 0 define a column of G (G = A v / sqrt(lambda))
         tol_b = _check_tol(self.tol, B.shape[0])
         max_k = int(np.sum(lam > tol_b * lam[0])) if lam.size and lam[0] > 0 else 0
