@@ -55,13 +55,14 @@ class _MomentAccumulator:
         self.comoment = np.zeros((dim, dim))
         self.scales: list[float] | None = None
 
-    # rows per block when forming the co-moment: the centred block (about 256 KiB) stays in the
+    # rows per block when forming the co-moment: the centred block (about 1 MiB) stays in the
     # CPU cache between being written and being multiplied, so the data are read from memory
     # once; at least 256 rows, so each product still does enough work per block
-    block_bytes = 2**18
+    block_bytes = 2**20
     min_block_rows = 256
-    # below this many features the per-block product is small and ``M += B.T @ B`` is kept
-    syrk_min_dim = 32
+    # from this many features on, syrk adds each block into one matrix (no (D, D) temporary per
+    # block); below, ``M += B.T @ B`` is as fast (the temporary is small) and is kept
+    syrk_min_dim = 256
 
     def update(self, views: Sequence[np.ndarray]) -> None:
         if self.scales is None:
@@ -78,16 +79,17 @@ class _MomentAccumulator:
         BLAS ``syrk`` adds each block's product into the upper triangle of one ``(D, D)``
         matrix in place (``beta = 1``): no ``(n, D)`` centred copy, no ``(D, D)`` temporary
         per block, and half the multiplications of a general product. Mirrored once at the end.
-        Under ``syrk_min_dim`` features, ``M += block.T @ block`` (a few microseconds per block).
+        Under ``syrk_min_dim`` features, ``M += block.T @ block``.
         """
         n_b, dim = views[0].shape[0], sum(self.n_features)
         rows = max(1, min(n_b, max(self.min_block_rows, self.block_bytes // (8 * dim))))
         buffer = np.empty((rows, dim))  # reused: no (n, D) centred copy is ever made
         in_place = dim >= self.syrk_min_dim
         M = np.zeros((dim, dim), order="F" if in_place else "C")  # F: syrk writes in place
+        parts = list(zip(views, means, self.scales, self.slices(), strict=True))
         for start in range(0, n_b, rows):
             block = buffer[: min(rows, n_b - start)]
-            for v, mu, c, s in zip(views, means, self.scales, self.slices(), strict=True):
+            for v, mu, c, s in parts:
                 part = block[:, s]
                 np.multiply(v[start : start + block.shape[0]], c, out=part)
                 part -= mu
