@@ -105,7 +105,7 @@ IMPLEMENTATIONS: dict[str, dict] = {
         "fit": _mmlib_cca,
         "scores": lambda est, v: est.transform(v[:2]),
         "reported": lambda est: est.canonical_correlations_,
-        "note": "whitening + SVD of the covariances",
+        "note": "Cholesky whitening + top-k SVD of the covariances",
     },
     "scikit-learn CCA": {
         "problem": "cca",
@@ -134,7 +134,7 @@ IMPLEMENTATIONS: dict[str, dict] = {
         "fit": _mmlib_gcca,
         "scores": lambda est, v: est.transform_views(v),
         "reported": lambda est: est.eigenvalues_,
-        "note": "eigh of the D x D whitened covariance",
+        "note": "top-k eigh of the D x D whitened covariance",
     },
     "cca-zoo GCCA": {
         "problem": "gcca",
