@@ -1,7 +1,8 @@
 """Pearson correlation of paired columns, the score of CCA's variates.
 
-Its own module so that :mod:`mmlib.linear` (``CCA.score``) and :mod:`mmlib.metrics` (which re-exports
-:func:`paired_correlations` and builds on :class:`mmlib.CCA`) both import it without importing each other.
+Its own module so that :mod:`mmlib.linear` (``CCA.score``) and :mod:`mmlib.metrics` (which
+re-exports :func:`paired_correlations` and builds on :class:`mmlib.CCA`) both import it without
+importing each other.
 """
 
 from __future__ import annotations

@@ -104,9 +104,9 @@ def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarra
 
     A full-rank ``C`` of at least 32 features (the usual case) is whitened by its Cholesky
     factor, ``E = L^{-T}`` with :math:`L L^\top = C + \lambda I`: the eigenvalues alone decide
-    the rank, and skipping the eigenvectors makes this several times cheaper. A rank-deficient ``C`` keeps the eigenvectors,
-    :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`. Any ``E`` with the property above gives the
-    same correlations, weights and ``G``.
+    the rank, and skipping the eigenvectors makes this several times cheaper. A rank-deficient
+    ``C`` keeps the eigenvectors, :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`. Any ``E``
+    with the property above gives the same correlations, weights and ``G``.
     """
     if C.shape[0] >= _FAST_FROM:
         E = _cholesky_factor(C, tol, shift)
@@ -121,16 +121,35 @@ def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarra
 
 
 def _cholesky_factor(C: np.ndarray, tol: float, shift: float) -> np.ndarray | None:
-    """``L^{-T}`` with ``L L^T = C + shift I`` when ``C`` has full rank (else None), ``(d, d)``."""
+    r"""``L^{-T}`` with ``L L^T = C + shift I`` when ``C`` has full rank (else None), ``(d, d)``.
+
+    Full rank means every eigenvalue of ``C`` above ``tol`` times the largest. Without ridge the
+    factor itself shows it in the usual, well-conditioned case, for free:
+    :math:`\lambda_{min} \ge 1 / \operatorname{tr} C^{-1} = 1 / \lVert L^{-1} \rVert_F^2` and
+    :math:`\lambda_{max} \le \operatorname{tr} C`. Otherwise the eigenvalues decide.
+    """
+    eye = np.eye(C.shape[0])
+    inverse = None
+    if shift == 0.0:
+        inverse = _inverse_cholesky(C, eye)
+        if inverse is not None and 1.0 / np.sum(inverse * inverse) > tol * np.trace(C):
+            return inverse.T
     w = np.linalg.eigvalsh(C)  # ascending; no eigenvectors: the cheap part of eigh
     if not w.size or not w[0] > tol * w[-1] or w[-1] <= 0.0:
         return None  # rank-deficient or constant: the eigenvector route decides what to keep
+    if inverse is None:
+        inverse = _inverse_cholesky(C + shift * eye, eye)
+    return None if inverse is None else inverse.T
+
+
+def _inverse_cholesky(S: np.ndarray, eye: np.ndarray) -> np.ndarray | None:
+    """``L^{-1}`` for the Cholesky factor ``L`` of ``S``; None where the factorisation fails."""
     try:
-        L = np.linalg.cholesky(C + shift * np.eye(C.shape[0]))
-    except np.linalg.LinAlgError:  # rounding at the rank threshold
+        L = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:  # not positive definite to rounding: at the rank threshold
         return None
-    eye = np.eye(C.shape[0])
-    return scipy.linalg.solve_triangular(L, eye, lower=True, check_finite=False).T
+    inverse = scipy.linalg.solve_triangular(L, eye, lower=True, check_finite=False)
+    return inverse if np.isfinite(inverse).all() else None
 
 
 def _top_eigh(S: np.ndarray, k: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -156,10 +175,11 @@ def _top_eigh(S: np.ndarray, k: int | None) -> tuple[np.ndarray, np.ndarray]:
 def _top_svd(K: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` largest singular triplets ``(U, s, Vt)`` of ``K``, like ``np.linalg.svd``'s.
 
-    For ``k`` below the smaller side (of at least 32): the top ``k`` eigenvectors ``U`` of ``K K^T`` (smaller side
-    first) span the top left singular subspace; the SVD of the thin ``K^T U`` (Rayleigh-Ritz) then
-    gives the singular values to rounding, not to the square root of it as ``sqrt`` of the
-    eigenvalues of ``K K^T`` would. Several times cheaper than the full SVD when ``k`` is small.
+    For ``k`` below the smaller side (itself at least 32), with ``K`` wide (else its
+    transpose): the top ``k`` eigenvectors ``U`` of ``K K^T`` span the top left singular
+    subspace, and the SVD of the thin ``K^T U`` (Rayleigh-Ritz) gives the singular values to
+    rounding, not to the square root of it as ``sqrt`` of the eigenvalues of ``K K^T`` would.
+    Several times cheaper than the full SVD when ``k`` is small.
     """
     if k >= min(K.shape) or min(K.shape) < _FAST_FROM:
         U, s, Vt = np.linalg.svd(K, full_matrices=False)
