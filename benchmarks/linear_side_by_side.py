@@ -106,6 +106,7 @@ def run(quick: bool = False, log=print) -> dict:
     cfg = QUICK if quick else FULL
     head = harness.header(PACKAGES)
     head["threads"] = 1
+    head["quick"] = quick
     names, missing = _installed([name for group in EXACT.values() for name in group])
     rows = []
     for widths in cfg["widths"]:
@@ -134,13 +135,15 @@ def _row_cells(row: dict, name: str, base: str) -> list[str]:
 def markdown(doc: dict) -> str:
     lines = [
         *harness.report_opening(
-            "Exact linear CCA and GCCA, side by side in one process", doc["header"]
+            "Exact linear CCA and GCCA, side by side in one process",
+            doc["header"],
+            writer="benchmarks/linear_side_by_side.py",
         ),
         "",
         f"Each round fits every implementation once, in turn (k = {doc['k']}, float64, one BLAS "
         "thread); times are the median (minimum) over the rounds, ratios are to mmlib's median "
         "(minimum) at the same size, errors are against the QR reference (goal: "
-        f"<= {ERROR_GOAL:.0e}). Written by `benchmarks/linear_side_by_side.py`.",
+        f"<= {ERROR_GOAL:.0e}).",
         "",
     ]
     for problem, base in (("cca", "mmlib CCA"), ("gcca", "mmlib GCCA")):
