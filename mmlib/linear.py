@@ -525,6 +525,11 @@ class CCA(_LinearMultiview):
         least that sum (the training correlations are not shrunk; ``canonical_correlations_``
         are). Needs >= 2 samples.
         """
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            missing = [j for j, v in enumerate(views) if v is None]
+            raise ValueError(
+                f"CCA.score correlates the two views' variates: views{missing} is None"
+            )
         Zx, Zy = self.transform(views)
         return float(paired_correlations(Zx, Zy).sum())
 
