@@ -657,9 +657,11 @@ class GCCA(_LinearMultiview):
         B = np.zeros((ends[-1], ends[-1]))  # upper block triangle only: eigh reads no more
         for i, (si, Ei) in enumerate(zip(slices, factors, strict=True)):
             for j in range(i, len(factors)):
-                B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]] = (
-                    Ei.T @ C[si, slices[j]] @ factors[j]
-                )
+                block = B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]]
+                if i == j and reg[i] == 0.0 and si.stop - si.start >= _FAST_FROM:
+                    block[...] = np.eye(ranks[i])  # E^T C_jj E = I without ridge, exactly
+                else:
+                    block[...] = Ei.T @ C[si, slices[j]] @ factors[j]
         lam, V = _top_eigh(B, self.n_components)
         # only eigenpairs with lambda > 0 define a column of G (G = A v / sqrt(lambda))
         tol_b = _check_tol(self.tol, B.shape[0])
