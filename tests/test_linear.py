@@ -681,3 +681,11 @@ def test_wide_views_take_the_fast_routes_and_stay_exact():
     top = np.linalg.eigvalsh(sum(projection(V) for V in views))[::-1][:4]
     np.testing.assert_allclose(g.eigenvalues_, top, atol=1e-11)
     np.testing.assert_allclose(g.G_.T @ g.G_, np.eye(4), atol=1e-12)
+
+
+def test_wide_views_with_ridge_stay_exact():
+    """The ridge keeps the computed diagonal blocks and the Cholesky of C + lambda I."""
+    views = latent_views(300, (40, 36, 34), n_shared=4, seed=34)
+    g = GCCA(n_components=3, reg=0.3).fit(views)
+    top = np.linalg.eigvalsh(sum(projection(V, 0.3) for V in views))[::-1][:3]
+    np.testing.assert_allclose(g.eigenvalues_, top, atol=1e-11)
