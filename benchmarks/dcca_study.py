@@ -53,21 +53,8 @@ VARIANTS = {
 def _mmlib_with_score(cfg, seed, train, test):
     """deep._mmlib_dcca, plus DCCA.score (the final CCA from the training outputs)."""
     from mmlib.metrics import total_correlation
-    from mmlib.models import DCCA
 
-    model = DCCA(
-        n_components=cfg["k"],
-        hidden=cfg["hidden"],
-        activation=cfg["activation"],
-        epochs=cfg["epochs"],
-        batch_size=cfg["batch_size"],
-        lr=cfg["lr"],
-        device="cpu",
-        random_state=seed,
-        progress=False,
-        objective=cfg["objective"],
-        reg=cfg["reg"],
-    ).fit(train.views)
+    model = deep.mmlib_dcca_model(cfg, seed).fit(train.views)
     z1, z2 = model.transform_views(test.views)
     return {
         "test_total_correlation": total_correlation(z1, z2, n_components=cfg["k"]),

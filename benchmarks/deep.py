@@ -49,26 +49,26 @@ def _data(cfg: dict):
     return ds.train_test_split(test_size=cfg["test_size"], random_state=0)
 
 
-def _mmlib_dcca(cfg: dict, seed: int, train, test) -> dict:
-    from mmlib.metrics import total_correlation
+def mmlib_dcca_model(cfg: dict, seed: int):
+    """mmlib's DCCA as configured by ``cfg`` (unfitted), on the CPU, without a progress bar.
+
+    The study (benchmarks/dcca_study.py) sets "objective" and "reg"; the benchmark keeps the
+    defaults, so that it measures what a user gets.
+    """
     from mmlib.models import DCCA
 
-    # the study (benchmarks/dcca_study.py) sets "objective" and "reg"; the benchmark keeps the
-    # defaults, so that it measures what a user gets
     options = {key: cfg[key] for key in ("objective", "reg") if key in cfg}
+    names = {"n_components": "k", "hidden": "hidden", "activation": "activation"}
+    names.update(epochs="epochs", batch_size="batch_size", lr="lr")
+    settings = {arg: cfg[key] for arg, key in names.items()}
+    return DCCA(**settings, device="cpu", random_state=seed, progress=False, **options)
+
+
+def _mmlib_dcca(cfg: dict, seed: int, train, test) -> dict:
+    from mmlib.metrics import total_correlation
+
     start = time.perf_counter()
-    model = DCCA(
-        n_components=cfg["k"],
-        hidden=cfg["hidden"],
-        activation=cfg["activation"],
-        epochs=cfg["epochs"],
-        batch_size=cfg["batch_size"],
-        lr=cfg["lr"],
-        device="cpu",
-        random_state=seed,
-        progress=False,
-        **options,
-    ).fit(train.views)
+    model = mmlib_dcca_model(cfg, seed).fit(train.views)
     fit_seconds = time.perf_counter() - start
     z1, z2 = model.transform_views(test.views)
     return {
@@ -343,11 +343,7 @@ def markdown(doc: dict) -> str:
         else:
             rows.append([name, f"failed: {r.get('reason')}", "—", "—", "—", "—"])
     lines = [
-        "# Deep CCA: mmlib against cca-zoo",
-        "",
-        "Written by `benchmarks/run.py`" + (" (quick smoke test)." if head.get("quick") else "."),
-        "",
-        harness.header_markdown(head),
+        *harness.report_opening("Deep CCA: mmlib against cca-zoo", head),
         f"- torch threads: {head.get('torch_threads')}; device: CPU",
         "",
         "## Goals",

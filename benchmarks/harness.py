@@ -353,6 +353,12 @@ def header_markdown(head: dict) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+def report_opening(title: str, head: dict, writer: str = "benchmarks/run.py") -> list[str]:
+    """A results file's first lines: its title, who wrote it, and the header's machine lines."""
+    quick = " (quick smoke test)." if head.get("quick") else "."
+    return [f"# {title}", "", f"Written by `{writer}`" + quick, "", header_markdown(head)]
+
+
 def fmt_seconds(s: float | None) -> str:
     if s is None:
         return "—"

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from mmlib._moments import _MomentAccumulator
+
 
 def is_dask_array(obj: Any) -> bool:
     """True for a ``dask.array.Array``, without importing dask."""
@@ -86,8 +88,6 @@ def check_dask_views(
 
 def _block_moments(start: int, *blocks: np.ndarray):
     """``(n_b, mean_b, M_b)`` of one block of rows (all views side by side), float64."""
-    from mmlib.linear import _MomentAccumulator
-
     arrays = []
     for j, block in enumerate(blocks):
         block = np.asarray(block, dtype=np.float64)

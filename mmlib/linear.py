@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.linalg
 
 from mmlib import _dask
 from mmlib._checks import (
@@ -63,6 +64,8 @@ from mmlib._checks import (
     check_reg,
     check_views,
 )
+from mmlib._correlation import paired_correlations
+from mmlib._moments import _MomentAccumulator, _power_of_two_scale  # noqa: F401 (old home)
 from mmlib._params import ParamsMixin
 
 __all__ = ["CCA", "GCCA"]
@@ -71,6 +74,11 @@ __all__ = ["CCA", "GCCA"]
 # ----------------------------------------------------------------------------------------------
 # shared numerical pieces
 # ----------------------------------------------------------------------------------------------
+
+
+# Below this size the full decompositions (all eigenvectors, the whole SVD) take microseconds:
+# they are kept, rounding for rounding, and the faster routes below start from this size.
+_FAST_FROM = 32
 
 
 def _default_tol(dim: int) -> float:
@@ -86,15 +94,24 @@ def _ridge_shift(C: np.ndarray, reg: float) -> float:
 
 
 def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarray:
-    r"""Whitening factor :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`, shape ``(d, rank)``.
+    r"""Whitening factor ``E``, shape ``(d, rank)``, with :math:`E E^\top = (C + \lambda I)^{-1}`
+    on the range of ``C``.
 
-    ``V_r, Lambda_r`` are the eigenpairs of ``C`` with eigenvalue ``> tol * largest`` (the
-    numerical rank of the *unregularised* ``C``) and ``lambda = shift`` the additive ridge. So
-    ``E @ E.T`` is the inverse of ``C + lambda I`` on the range of ``C`` (the pseudo-inverse when
-    ``lambda = 0``, and then ``E.T @ C @ E = I_rank``). Directions in which the data have no
-    variance are dropped, with or without ridge: they carry no correlation, and keeping them
-    would let rounding noise pose as one.
+    The rank is that of the *unregularised* ``C``: eigenvalues ``> tol * largest``, and
+    ``lambda = shift`` the additive ridge. With ``lambda = 0``, ``E.T @ C @ E = I_rank``.
+    Directions in which the data have no variance are dropped, with or without ridge: they
+    carry no correlation, and keeping them would let rounding noise pose as one.
+
+    A full-rank ``C`` of at least 32 features (the usual case) is whitened by its Cholesky
+    factor, ``E = L^{-T}`` with :math:`L L^\top = C + \lambda I`: the eigenvalues alone decide
+    the rank, and skipping the eigenvectors makes this several times cheaper. A rank-deficient
+    ``C`` keeps the eigenvectors, :math:`E = V_r (\Lambda_r + \lambda I)^{-1/2}`. Any ``E``
+    with the property above gives the same correlations, weights and ``G``.
     """
+    if C.shape[0] >= _FAST_FROM:
+        E = _cholesky_factor(C, tol, shift)
+        if E is not None:
+            return E
     w, V = np.linalg.eigh(C)
     w, V = w[::-1], V[:, ::-1]  # descending
     if not w.size or w[0] <= 0.0:  # a constant view: nothing to whiten
@@ -103,23 +120,76 @@ def _inv_sqrt_factor(C: np.ndarray, tol: float, shift: float = 0.0) -> np.ndarra
     return V[:, keep] / np.sqrt(w[keep] + shift)
 
 
-# views are scaled by 2**-e with |e| <= this before any product (about 1e-301 .. 1e301)
-_MAX_EXPONENT = 1000
+def _cholesky_factor(C: np.ndarray, tol: float, shift: float) -> np.ndarray | None:
+    r"""``L^{-T}`` with ``L L^T = C + shift I`` when ``C`` has full rank (else None), ``(d, d)``.
+
+    Full rank means every eigenvalue of ``C`` above ``tol`` times the largest. Without ridge the
+    factor itself shows it in the usual, well-conditioned case, for free:
+    :math:`\lambda_{min} \ge 1 / \operatorname{tr} C^{-1} = 1 / \lVert L^{-1} \rVert_F^2` and
+    :math:`\lambda_{max} \le \operatorname{tr} C`. Otherwise the eigenvalues decide.
+    """
+    eye = np.eye(C.shape[0])
+    inverse = None
+    if shift == 0.0:
+        inverse = _inverse_cholesky(C, eye)
+        if inverse is not None and 1.0 / np.sum(inverse * inverse) > tol * np.trace(C):
+            return inverse.T
+    w = np.linalg.eigvalsh(C)  # ascending; no eigenvectors: the cheap part of eigh
+    if not w.size or not w[0] > tol * w[-1] or w[-1] <= 0.0:
+        return None  # rank-deficient or constant: the eigenvector route decides what to keep
+    if inverse is None:
+        inverse = _inverse_cholesky(C + shift * eye, eye)
+    return None if inverse is None else inverse.T
 
 
-def _power_of_two_scale(view: np.ndarray, name: str) -> float:
-    """``2**-e`` with ``max |view|`` in ``[0.5, 1) * 2**e``: exact, and no overflow in ``X^T X``."""
-    top = max(float(np.max(view)), -float(np.min(view)))  # max |view|, without an abs() copy
-    if top == 0.0:
-        return 1.0
-    exponent = int(np.frexp(top)[1])
-    if abs(exponent) > _MAX_EXPONENT:
-        raise ValueError(
-            f"{name} has values of magnitude {top:.3g}, too close to the limits of float64 to "
-            "compute covariances and weights; multiply it by a constant (the result is "
-            "invariant to the scale of a view)"
+def _inverse_cholesky(S: np.ndarray, eye: np.ndarray) -> np.ndarray | None:
+    """``L^{-1}`` for the Cholesky factor ``L`` of ``S``; None where the factorisation fails."""
+    try:
+        L = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:  # not positive definite to rounding: at the rank threshold
+        return None
+    inverse = scipy.linalg.solve_triangular(L, eye, lower=True, check_finite=False)
+    return inverse if np.isfinite(inverse).all() else None
+
+
+def _top_eigh(S: np.ndarray, k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest eigenpairs of symmetric ``S`` (upper triangle read), descending.
+
+    All of them when ``k`` is None or not below the size, or ``S`` is small (``d < 32``,
+    where ``S`` is first mirrored from its upper triangle). Only ``k`` eigenvectors are
+    computed otherwise (LAPACK ``syevr``): the cost of the full decomposition is mostly its
+    ``d`` eigenvectors, of which GCCA and CCA keep ``k``.
+    """
+    d = S.shape[0]
+    if d < _FAST_FROM:
+        lam, V = np.linalg.eigh(np.triu(S) + np.triu(S, 1).T)
+    elif k is None or k >= d:
+        lam, V = np.linalg.eigh(S, UPLO="U")
+    else:
+        lam, V = scipy.linalg.eigh(
+            S, lower=False, subset_by_index=(d - k, d - 1), driver="evr", check_finite=False
         )
-    return float(np.ldexp(1.0, -exponent))
+    return lam[::-1], V[:, ::-1]
+
+
+def _top_svd(K: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` largest singular triplets ``(U, s, Vt)`` of ``K``, like ``np.linalg.svd``'s.
+
+    For ``k`` below the smaller side (itself at least 32), with ``K`` wide (else its
+    transpose): the top ``k`` eigenvectors ``U`` of ``K K^T`` span the top left singular
+    subspace, and the SVD of the thin ``K^T U`` (Rayleigh-Ritz) gives the singular values to
+    rounding, not to the square root of it as ``sqrt`` of the eigenvalues of ``K K^T`` would.
+    Several times cheaper than the full SVD when ``k`` is small.
+    """
+    if k >= min(K.shape) or min(K.shape) < _FAST_FROM:
+        U, s, Vt = np.linalg.svd(K, full_matrices=False)
+        return U[:, :k], s[:k], Vt[:k]
+    if K.shape[0] > K.shape[1]:
+        V, s, Ut = _top_svd(K.T, k)
+        return Ut.T, s, V.T
+    _, U = _top_eigh(K @ K.T, k)
+    P, s, Qt = np.linalg.svd(K.T @ U, full_matrices=False)  # K^T (U Q) = P diag(s)
+    return U @ Qt.T, s, P.T
 
 
 def _fix_signs(columns: np.ndarray) -> np.ndarray:
@@ -128,110 +198,6 @@ def _fix_signs(columns: np.ndarray) -> np.ndarray:
     signs = np.sign(columns[idx, np.arange(columns.shape[1])])
     signs[signs == 0] = 1.0
     return signs
-
-
-class _MomentAccumulator:
-    r"""Count, mean and centred co-moment matrix of the concatenated views, merged chunk by chunk.
-
-    The merge of two chunks ``a`` and ``b`` is the pairwise update of Chan, Golub & LeVeque (1979):
-
-    .. math:: \delta = \bar x_b - \bar x_a,\quad n = n_a + n_b,\quad
-              \bar x = \bar x_a + \delta\, n_b / n,\quad
-              M = M_a + M_b + \delta \delta^\top n_a n_b / n,
-
-    where :math:`M = \sum_i (x_i - \bar x)(x_i - \bar x)^\top`. It never subtracts large raw sums,
-    so it is as accurate as centring all the data at once. Memory: ``O(D^2)``, ``D = sum d_j``.
-
-    View ``j`` is accumulated multiplied by ``scales[j]``, a power of two fixed by the first chunk
-    (see :func:`_power_of_two_scale`): ``mean`` and ``comoment`` are those of the scaled views,
-    :meth:`means` gives the means in the views' own units.
-    """
-
-    def __init__(self, n_features: Sequence[int]):
-        self.n_features = [int(d) for d in n_features]
-        dim = sum(self.n_features)
-        self.n = 0
-        self.mean = np.zeros(dim)
-        self.comoment = np.zeros((dim, dim))
-        self.scales: list[float] | None = None
-
-    # rows per block when forming the co-moment: the centred block (about 1 MiB) stays in the
-    # CPU cache between being written and being multiplied, so the data are read from memory
-    # once; at least 256 rows, so each product still does enough work per block
-    block_bytes = 2**20
-    min_block_rows = 256
-
-    def update(self, views: Sequence[np.ndarray]) -> None:
-        if self.scales is None:
-            self.scales = [_power_of_two_scale(v, f"views[{j}]") for j, v in enumerate(views)]
-        n_b = views[0].shape[0]
-        slices = self.slices()
-        with np.errstate(over="ignore", invalid="ignore"):  # checked below, with a message
-            # c (x - mean) = c x - c mean, exactly (c is a power of two): scaled, then centred
-            means = [v.mean(axis=0) * c for v, c in zip(views, self.scales, strict=True)]
-            mean_b = np.concatenate(means)
-            dim = mean_b.shape[0]
-            rows = max(1, min(n_b, max(self.min_block_rows, self.block_bytes // (8 * dim))))
-            buffer = np.empty((rows, dim))  # reused: no (n, D) centred copy is ever made
-            M_b = np.zeros((dim, dim))
-            for start in range(0, n_b, rows):
-                block = buffer[: min(rows, n_b - start)]
-                for v, mu, c, s in zip(views, means, self.scales, slices, strict=True):
-                    part = block[:, s]
-                    np.multiply(v[start : start + block.shape[0]], c, out=part)
-                    part -= mu
-                M_b += block.T @ block
-        self._merge_moments(n_b, mean_b, M_b)
-
-    def merge(self, other: _MomentAccumulator) -> None:
-        """Add another accumulator's samples (same views and features): Chan et al.'s update.
-
-        ``other``'s statistics are first brought to this accumulator's scales; both are powers
-        of two, so the conversion is exact.
-        """
-        if other.n == 0:
-            return
-        if self.scales is None:
-            self.scales = list(other.scales)
-        ratio = np.concatenate(
-            [
-                np.full(d, a / b)
-                for d, a, b in zip(self.n_features, self.scales, other.scales, strict=True)
-            ]
-        )
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean_b, M_b = other.mean * ratio, other.comoment * np.outer(ratio, ratio)
-        self._merge_moments(other.n, mean_b, M_b)
-
-    def _merge_moments(self, n_b: int, mean_b: np.ndarray, M_b: np.ndarray) -> None:
-        if self.n == 0:
-            n, mean, comoment = n_b, mean_b, M_b
-        else:
-            n = self.n + n_b
-            with np.errstate(over="ignore", invalid="ignore"):
-                delta = mean_b - self.mean
-                mean = self.mean + delta * (n_b / n)
-                comoment = self.comoment + M_b + np.outer(delta, delta) * (self.n * n_b / n)
-        if not (np.isfinite(comoment).all() and np.isfinite(mean).all()):
-            raise ValueError(
-                "views overflow float64 in the covariance: this chunk's values are far larger "
-                "than the first chunk's (which set the scale); scale the data consistently"
-            )
-        self.n, self.mean, self.comoment = n, mean, comoment
-
-    def covariance(self) -> np.ndarray:
-        """The ``(D, D)`` sample covariance (``1 / (n - 1)``), exactly symmetric."""
-        C = self.comoment / (self.n - 1)
-        return 0.5 * (C + C.T)
-
-    def slices(self) -> list[slice]:
-        """Where each view's features sit in the concatenation."""
-        ends = np.cumsum([0, *self.n_features])
-        return [slice(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:], strict=True)]
-
-    def means(self) -> list[np.ndarray]:
-        """The views' means in their own units."""
-        return [self.mean[s] / c for s, c in zip(self.slices(), self.scales, strict=True)]
 
 
 def _check_tol(tol, dim: int) -> float:
@@ -338,11 +304,50 @@ class _LinearMultiview(ParamsMixin):
             return None  # partial_fit: not enough data yet for n_components
         return check_n_components(self.n_components, max_k, reason=reason)
 
-    def _transform_views_centred(self, views) -> list[np.ndarray]:
+    def _transform_views_centred(self, views) -> list[np.ndarray | None]:
+        """The views minus the training means; a ``None`` slot (a missing view) stays ``None``."""
         check_is_fitted(self, "weights_")
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            return self._centred_with_missing(views)
         views = self._validate(views)
         check_n_features(views, self.n_features_in_)
         return [v - m for v, m in zip(views, self.means_, strict=True)]
+
+    def _centred_with_missing(self, views) -> list[np.ndarray | None]:
+        """Each present view checked and centred on its own: each view's code needs only it."""
+        n_views = len(self.n_features_in_)
+        if len(views) != n_views:
+            raise ValueError(
+                f"views has {len(views)} views but the estimator was fitted on {n_views}"
+            )
+        present = [j for j, v in enumerate(views) if v is not None]
+        if not present:
+            raise ValueError("views holds None in every slot: pass at least one view")
+        out: list[np.ndarray | None] = [None] * n_views
+        for j in present:
+            X = views[j]
+            if not _dask.is_dask_array(X):
+                X = check_array(X, name=f"views[{j}]")
+            if X.shape[1] != self.n_features_in_[j]:
+                raise ValueError(
+                    f"views[{j}] has {X.shape[1]} features but the estimator was fitted with "
+                    f"{self.n_features_in_[j]}"
+                )
+            if X.shape[0] != views[present[0]].shape[0]:
+                raise ValueError(
+                    f"all present views must have the same number of samples: "
+                    f"views[{present[0]}] has {views[present[0]].shape[0]}, views[{j}] has "
+                    f"{X.shape[0]}"
+                )
+            out[j] = X - self.means_[j]
+        return out
+
+    def _codes(self, views) -> list[np.ndarray | None]:
+        """``[(X_j - mu_j) W_j]`` for each view; ``None`` where the view is ``None``."""
+        centred = self._transform_views_centred(views)
+        return [
+            None if Xc is None else Xc @ W for Xc, W in zip(centred, self.weights_, strict=True)
+        ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -459,9 +464,9 @@ class CCA(_LinearMultiview):
             return
         # the whitened cross-covariance and its SVD: the core of CCA
         K = Ex.T @ Cxy @ Ey
-        U, s, Vt = np.linalg.svd(K, full_matrices=False)
-        Wx = Ex @ U[:, :k]
-        Wy = Ey @ Vt[:k].T
+        U, s, Vt = _top_svd(K, k)
+        Wx = Ex @ U
+        Wy = Ey @ Vt.T
         # unit training variance (already true with reg=0; a rescaling with ridge)
         var_x = np.einsum("ik,ij,jk->k", Wx, Cxx, Wx)
         var_y = np.einsum("ik,ij,jk->k", Wy, Cyy, Wy)
@@ -473,14 +478,23 @@ class CCA(_LinearMultiview):
         # the additive-ridge correlations: singular values of K, in [0, 1] whatever the ridge
         self.canonical_correlations_ = np.clip(s[:k], 0.0, 1.0)
 
-    def transform(self, views) -> list[np.ndarray]:
+    def transform(self, views) -> list[np.ndarray | None]:
         """Canonical variates ``[(X - mu_x) W_x, (Y - mu_y) W_y]``, each ``(n, k)``.
 
         Centred with the training means, so any subset of rows (even one) is transformed exactly
-        as it would be within the full data.
+        as it would be within the full data. Each view's variates need only that view: a missing
+        view is passed as ``None`` in its slot and gives ``None`` in that slot. The same as
+        :meth:`transform_views`.
         """
-        centred = self._transform_views_centred(views)
-        return [Xc @ W for Xc, W in zip(centred, self.weights_, strict=True)]
+        return self._codes(views)
+
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """Each view's canonical variates, ``[(X_j - mu_j) W_j]``, each ``(n, k)``.
+
+        The per-view codes of the estimator contract (the same as :meth:`transform` for CCA);
+        ``None`` in a view's slot gives ``None`` in that slot.
+        """
+        return self._codes(views)
 
     def transform_view(self, X, view: int = 0) -> np.ndarray:
         """Canonical variates ``(X - mu_view) W_view`` of a single view (``view`` 0 or 1)."""
@@ -511,8 +525,11 @@ class CCA(_LinearMultiview):
         least that sum (the training correlations are not shrunk; ``canonical_correlations_``
         are). Needs >= 2 samples.
         """
-        from mmlib.metrics import paired_correlations
-
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            missing = [j for j, v in enumerate(views) if v is None]
+            raise ValueError(
+                f"CCA.score correlates the two views' variates: views{missing} is None"
+            )
         Zx, Zy = self.transform(views)
         return float(paired_correlations(Zx, Zy).sum())
 
@@ -637,15 +654,15 @@ class GCCA(_LinearMultiview):
         # B = E^T C E with E = blockdiag(E_1..E_J): blocks E_i^T C_ij E_j
         ranks = [E.shape[1] for E in factors]
         ends = np.cumsum([0, *ranks])
-        B = np.zeros((ends[-1], ends[-1]))
+        B = np.zeros((ends[-1], ends[-1]))  # upper block triangle only: eigh reads no more
         for i, (si, Ei) in enumerate(zip(slices, factors, strict=True)):
             for j in range(i, len(factors)):
-                B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]] = (
-                    Ei.T @ C[si, slices[j]] @ factors[j]
-                )
-        B = np.triu(B) + np.triu(B, 1).T
-        lam, V = np.linalg.eigh(B)
-        lam, V = lam[::-1], V[:, ::-1]
+                block = B[ends[i] : ends[i + 1], ends[j] : ends[j + 1]]
+                if i == j and reg[i] == 0.0 and si.stop - si.start >= _FAST_FROM:
+                    block[...] = np.eye(ranks[i])  # E^T C_jj E = I without ridge, exactly
+                else:
+                    block[...] = Ei.T @ C[si, slices[j]] @ factors[j]
+        lam, V = _top_eigh(B, self.n_components)
         # only eigenpairs with lambda > 0 define a column of G (G = A v / sqrt(lambda))
         tol_b = _check_tol(self.tol, B.shape[0])
         max_k = int(np.sum(lam > tol_b * lam[0])) if lam.size and lam[0] > 0 else 0
@@ -680,16 +697,27 @@ class GCCA(_LinearMultiview):
         On the training data this reproduces ``G_`` exactly. Centred with the training means, so
         transforming some rows alone gives the same rows as transforming all of them.
 
+        ``G`` is estimated from every view, so none may be missing: for the views at hand use
+        :meth:`transform_views`, which accepts ``None`` in a view's slot.
+
         Returns
         -------
         ndarray (n, r)
         """
+        if isinstance(views, (list, tuple)) and any(v is None for v in views):
+            missing = [j for j, v in enumerate(views) if v is None]
+            raise ValueError(
+                f"GCCA.transform estimates G from every view, but views{missing} is None; use "
+                "transform_views(views) for each present view's own estimate of G"
+            )
         return sum(self.transform_views(views)) / self.eigenvalues_
 
-    def transform_views(self, views) -> list[np.ndarray]:
-        """Each view's own estimate of ``G`` (unnormalised): ``[(X_j - mu_j) U_j]``, each (n, r)."""
-        centred = self._transform_views_centred(views)
-        return [Xc @ U for Xc, U in zip(centred, self.weights_, strict=True)]
+    def transform_views(self, views) -> list[np.ndarray | None]:
+        """Each view's own estimate of ``G`` (unnormalised): ``[(X_j - mu_j) U_j]``, each (n, r).
+
+        Each needs only its own view: ``None`` in a view's slot gives ``None`` in that slot.
+        """
+        return self._codes(views)
 
     def fit_transform(self, views, y=None) -> np.ndarray:
         """``fit(views)`` and return ``G_``."""

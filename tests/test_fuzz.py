@@ -38,6 +38,8 @@ DS0 = MultiViewDataset(views=[X0, Y0], y=LABELS0)
 # extra kinds for arguments of their own
 KINDS = {
     **KINDS,
+    # a view of transform / transform_views: None there is a missing view (tests/test_linear.py)
+    "view_slot": [p for p in KINDS["array"] if p.id != "None"],
     "view_index": [
         Probe("float", _err(lambda r: 1.0), ERROR),
         Probe("str", _err(lambda r: "1"), ERROR),
@@ -197,7 +199,7 @@ TARGETS = [
         Y0,
         invariant=True,
     ),
-    T("CCA.transform", r"views\[1\]", "array", lambda v: CCA0.transform([X0, v]), Y0),
+    T("CCA.transform", r"views\[1\]", "view_slot", lambda v: CCA0.transform([X0, v]), Y0),
     T("CCA.score", r"views\[0\]", "array", lambda v: CCA0.score([v, Y0]), X0),
     T(
         "CCA.transform_view",
@@ -241,7 +243,7 @@ TARGETS = [
     T(
         "GCCA.transform_views",
         r"views\[0\]",
-        "array",
+        "view_slot",
         lambda v: GCCA0.transform_views([v, Y0, W0]),
         X0,
     ),

@@ -578,3 +578,114 @@ def test_transform_view_needs_an_int_view():
     for bad in (1.0, "1", None, True):
         with pytest.raises(TypeError, match=r"view must be the int 0 or 1"):
             cca.transform_view(np.ones((2, 2)), view=bad)
+
+
+# ----------------------------------------------------------------------------------------------
+# one output convention: transform_views, and None for a missing view
+# ----------------------------------------------------------------------------------------------
+
+
+def test_cca_transform_views_equals_transform_and_none_stays_none():
+    X, Y = latent_views(60, (5, 4), seed=21)
+    cca = CCA(n_components=2).fit([X, Y])
+    both = cca.transform_views([X, Y])
+    for a, b in zip(both, cca.transform([X, Y]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for method in (cca.transform, cca.transform_views):
+        only_y = method([None, Y])
+        assert only_y[0] is None
+        np.testing.assert_array_equal(only_y[1], both[1])
+        only_x = method([X[:7], None])
+        assert only_x[1] is None
+        np.testing.assert_array_equal(only_x[0], both[0][:7])
+
+
+def test_gcca_transform_views_with_a_missing_view_and_transform_refuses_it():
+    views = latent_views(50, (4, 5, 3), seed=22)
+    g = GCCA(n_components=2).fit(views)
+    full = g.transform_views(views)
+    partial = g.transform_views([views[0], None, views[2]])
+    assert partial[1] is None
+    np.testing.assert_array_equal(partial[0], full[0])
+    np.testing.assert_array_equal(partial[2], full[2])
+    with pytest.raises(ValueError, match=r"views\[1\] is None.*transform_views"):
+        g.transform([views[0], None, views[2]])
+
+
+def test_missing_view_slots_are_still_checked():
+    views = latent_views(40, (4, 5, 3), seed=23)
+    g = GCCA(n_components=2).fit(views)
+    with pytest.raises(ValueError, match="at least one view"):
+        g.transform_views([None, None, None])
+    with pytest.raises(ValueError, match="fitted on 3"):
+        g.transform_views([views[0], None])
+    with pytest.raises(ValueError, match=r"views\[2\] has 4 features"):
+        g.transform_views([None, views[1], views[0]])
+    with pytest.raises(ValueError, match=r"same number of samples"):
+        g.transform_views([views[0], None, views[2][:5]])
+    with pytest.raises(ValueError, match=r"views\[0\] contains NaN"):
+        g.transform_views([np.full((3, 4), np.nan), None, views[2][:3]])
+
+
+# ----------------------------------------------------------------------------------------------
+# the fast paths give the textbook results
+# ----------------------------------------------------------------------------------------------
+
+
+def test_top_k_solvers_match_the_full_decompositions():
+    from mmlib.linear import _top_eigh, _top_svd
+
+    rng = np.random.default_rng(31)
+    A = rng.normal(size=(80, 40))  # at least 32: the fast routes
+    S = A.T @ A
+    lam, V = _top_eigh(S, 4)
+    full_lam, full_V = np.linalg.eigh(S)
+    np.testing.assert_allclose(lam, full_lam[::-1][:4], rtol=1e-13)
+    np.testing.assert_allclose(np.abs(V.T @ full_V[:, ::-1][:, :4]), np.eye(4), atol=1e-10)
+    for K in (rng.normal(size=(40, 35)), rng.normal(size=(35, 40))):
+        U, s, Vt = _top_svd(K, 3)
+        np.testing.assert_allclose(s, np.linalg.svd(K, compute_uv=False)[:3], atol=1e-14)
+        np.testing.assert_allclose(K @ Vt.T, U * s, atol=1e-13)  # singular pairs
+        np.testing.assert_allclose(U.T @ U, np.eye(3), atol=1e-13)
+
+
+def test_whitening_factor_cholesky_and_eigenvector_routes_agree():
+    from mmlib.linear import _inv_sqrt_factor
+
+    rng = np.random.default_rng(32)
+    A = rng.normal(size=(100, 40))
+    C = A.T @ A / 99
+    E = _inv_sqrt_factor(C, 1e-12, shift=0.3)  # full rank, 40 features: the Cholesky route
+    np.testing.assert_allclose(E @ E.T, np.linalg.inv(C + 0.3 * np.eye(40)), atol=1e-12)
+    low = np.hstack([A, A[:, :2]])  # rank 40 of 42: the eigenvector route
+    E = _inv_sqrt_factor(low.T @ low / 99, 1e-12)
+    assert E.shape == (42, 40)
+    np.testing.assert_allclose(E.T @ (low.T @ low / 99) @ E, np.eye(40), atol=1e-10)
+
+
+def test_wide_views_take_the_fast_routes_and_stay_exact():
+    """Views of >= 32 features (Cholesky whitening, top-k solvers, syrk Gram) against closed forms."""
+    X, Y, W = latent_views(400, (48, 40, 36), n_shared=5, seed=33)
+    cca = CCA(n_components=5).fit([X, Y])
+    np.testing.assert_allclose(cca.canonical_correlations_, qr_cca(X, Y)[:5], atol=1e-12)
+    Zx, Zy = cca.transform([X, Y])
+    np.testing.assert_allclose(
+        np.corrcoef(Zx.T, Zy.T)[:5, 5:], np.diag(qr_cca(X, Y)[:5]), atol=1e-12
+    )
+    ridge = CCA(n_components=4, reg=0.2).fit([X, Y])
+    np.testing.assert_allclose(
+        ridge.canonical_correlations_, additive_ridge_cca(X, Y, 0.2)[:4], atol=1e-12
+    )
+    views = [X, Y, W]
+    g = GCCA(n_components=4).fit(views)
+    top = np.linalg.eigvalsh(sum(projection(V) for V in views))[::-1][:4]
+    np.testing.assert_allclose(g.eigenvalues_, top, atol=1e-11)
+    np.testing.assert_allclose(g.G_.T @ g.G_, np.eye(4), atol=1e-12)
+
+
+def test_wide_views_with_ridge_stay_exact():
+    """The ridge keeps the computed diagonal blocks and the Cholesky of C + lambda I."""
+    views = latent_views(300, (40, 36, 34), n_shared=4, seed=34)
+    g = GCCA(n_components=3, reg=0.3).fit(views)
+    top = np.linalg.eigvalsh(sum(projection(V, 0.3) for V in views))[::-1][:3]
+    np.testing.assert_allclose(g.eigenvalues_, top, atol=1e-11)
