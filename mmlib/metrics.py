@@ -514,6 +514,49 @@ def uniformity(Z, t: float = 2.0) -> float:
     return float(top + np.log(np.mean(np.exp(vals - top))))  # log-mean-exp, stable
 
 
+def _dca_points(R, E) -> tuple[np.ndarray, int, int]:
+    """``R`` over ``E`` as one array, scaled by one power of two; and the two counts.
+
+    One exact power-of-two factor for all points leaves the clusters and neighbours as they
+    are, while distances of codes x1e300 would overflow to inf, of x1e-300 underflow to 0 (and
+    HDBSCAN then grows its memory without bound).
+    """
+    R = check_array(R, name="R")
+    E = check_array(E, name="E")
+    if R.shape[1] != E.shape[1]:
+        raise ValueError(
+            f"R and E must have the same number of columns, got {R.shape[1]} and {E.shape[1]}"
+        )
+    X = np.vstack([R, E])
+    top = float(np.max(np.abs(X)))
+    if top > 0:
+        X = np.ldexp(X, -np.frexp(top)[1])
+    return X, R.shape[0], E.shape[0]
+
+
+def _dca_components(X: np.ndarray, min_cluster_size: int) -> tuple[np.ndarray, int]:
+    """HDBSCAN's clusters of the points, each point it calls noise a component of its own."""
+    from sklearn.cluster import HDBSCAN
+
+    label = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit_predict(X)
+    outliers = label < 0
+    label = label.copy()
+    label[outliers] = label.max() + 1 + np.arange(int(outliers.sum()))  # singletons
+    return label, int(label.max()) + 1
+
+
+def _dca_edges(X: np.ndarray, k: int, label: np.ndarray) -> np.ndarray:
+    """The symmetric k-nearest-neighbour edges ``(m, 2)`` that join two points of one component."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = X.shape[0]
+    _, nbr = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    a = np.repeat(np.arange(n), k)
+    b = nbr[:, 1:].ravel()
+    edges = np.unique(np.sort(np.stack([a, b], axis=1), axis=1), axis=0)
+    return edges[label[edges[:, 0]] == label[edges[:, 1]]]
+
+
 def dca_approx(
     R,
     E,
@@ -580,23 +623,7 @@ def dca_approx(
     P. Poklukar, V. Polianskii, A. Varava, F. T. Pokorny, D. Kragic. Delaunay component analysis
     for evaluation of data representations. ICLR 2022.
     """
-    from sklearn.cluster import HDBSCAN
-    from sklearn.neighbors import NearestNeighbors
-
-    R = check_array(R, name="R")
-    E = check_array(E, name="E")
-    if R.shape[1] != E.shape[1]:
-        raise ValueError(
-            f"R and E must have the same number of columns, got {R.shape[1]} and {E.shape[1]}"
-        )
-    n_r, n_e = R.shape[0], E.shape[0]
-    X = np.vstack([R, E])
-    # one exact power-of-two factor for all points (the clusters and neighbours do not change):
-    # distances of codes x1e300 overflow to inf, of x1e-300 underflow to 0, and HDBSCAN then
-    # grows its memory without bound
-    top = float(np.max(np.abs(X)))
-    if top > 0:
-        X = np.ldexp(X, -np.frexp(top)[1])
+    X, n_r, n_e = _dca_points(R, E)
     n = X.shape[0]
     k = check_positive_int(n_neighbors, "n_neighbors")
     if k >= n:
@@ -612,18 +639,8 @@ def dca_approx(
     eta_c = check_fraction(consistency_threshold, "consistency_threshold")
     eta_q = check_fraction(quality_threshold, "quality_threshold")
 
-    label = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit_predict(X)
-    outliers = label < 0
-    label = label.copy()
-    label[outliers] = label.max() + 1 + np.arange(int(outliers.sum()))  # singletons
-    n_comp = int(label.max()) + 1
-
-    _, nbr = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    a = np.repeat(np.arange(n), k)
-    b = nbr[:, 1:].ravel()
-    edges = np.unique(np.sort(np.stack([a, b], axis=1), axis=1), axis=0)
-    edges = edges[label[edges[:, 0]] == label[edges[:, 1]]]  # edges inside a component
-
+    label, n_comp = _dca_components(X, min_cluster_size)
+    edges = _dca_edges(X, k, label)
     is_e = np.arange(n) >= n_r
     r_count = np.bincount(label[~is_e], minlength=n_comp)
     e_count = np.bincount(label[is_e], minlength=n_comp)
